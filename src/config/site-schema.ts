@@ -1,0 +1,33 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ShutdownSchema } from '../daemon/config.js';
+import { HttpSchema, LogSchema } from '../observability/config.js';
+import { KafkaSchema } from '../sinks/kafka/config.js';
+
+// The site config schema, composed from each component's own schema. config/schema.json and the
+// reference in docs/config.md are generated from it (`npm run schema`); a test keeps them current.
+// Protocol sources join under `sources` as their issues land.
+
+export const SITE_SCHEMA_ID = 'urn:gridgate:site-config:1';
+
+export const SiteConfigSchema = Type.Object(
+  {
+    site: Type.String({
+      pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
+      description:
+        'Site identifier (lower case, digits, - and _): the `site` field, header and first part of the Kafka key of every record.',
+    }),
+    log: LogSchema,
+    http: HttpSchema,
+    kafka: KafkaSchema,
+    shutdown: ShutdownSchema,
+  },
+  {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: SITE_SCHEMA_ID,
+    title: 'gridgate site configuration',
+    description: 'One file per substation site, usually /etc/gridgate/sites/<site>.yaml.',
+    additionalProperties: false,
+  },
+);
+
+export type SiteConfig = Static<typeof SiteConfigSchema>;

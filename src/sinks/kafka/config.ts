@@ -1,0 +1,126 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { SecretString, Section, StringEnum } from '../../config/schema-helpers.js';
+import { BackoffSchema } from '../../protocols/shared/backoff.js';
+
+export const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export const SECURITY_PROTOCOLS = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const;
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
+const SaslSchema = Type.Object(
+  {
+    mechanism: StringEnum(SASL_MECHANISMS, { description: 'SASL mechanism the broker expects.' }),
+    username: Type.String({ minLength: 1, description: 'SASL user name.' }),
+    password: SecretString({
+      description: 'SASL password: a ${ENV_VAR} reference resolved from the environment, never a literal.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: 'SASL authentication; required when security.protocol is sasl_plaintext or sasl_ssl.',
+  },
+);
+
+const TlsSchema = Type.Object(
+  {
+    caFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'PEM file of the CA(s) that signed the broker certificates.' }),
+    ),
+    certFile: Type.Optional(
+      Type.String({ minLength: 1, description: 'PEM client certificate for mutual TLS.' }),
+    ),
+    keyFile: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of certFile (mutual TLS).' })),
+    keyPassword: Type.Optional(
+      SecretString({ description: 'Password of keyFile: a ${ENV_VAR} reference, never a literal.' }),
+    ),
+    verifyHostname: StringEnum(['https', 'none'] as const, {
+      default: 'https',
+      description: 'Broker host name verification: https (checked against the certificate) or none.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description: 'TLS settings; used when security.protocol is ssl or sasl_ssl.',
+  },
+);
+
+const SecuritySchema = Type.Object(
+  {
+    protocol: StringEnum(SECURITY_PROTOCOLS, {
+      default: 'plaintext',
+      description: 'How to talk to the brokers: plaintext, ssl, sasl_plaintext or sasl_ssl.',
+    }),
+    sasl: Type.Optional(SaslSchema),
+    tls: TlsSchema,
+  },
+  {
+    additionalProperties: false,
+    default: {},
+    description: 'Transport security and authentication towards the brokers.',
+    if: { properties: { protocol: { enum: ['sasl_plaintext', 'sasl_ssl'] } }, required: ['protocol'] },
+    then: { required: ['sasl'] },
+  },
+);
+
+export const KafkaSchema = Type.Object(
+  {
+    brokers: Type.Array(
+      Type.String({ pattern: '^[^\\s,]+:[0-9]{1,5}$', description: 'A bootstrap broker as host:port.' }),
+      { minItems: 1, description: 'Bootstrap brokers (host:port); the producer learns the rest from them.' },
+    ),
+    clientId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 249,
+        description: 'Kafka client.id, seen in broker logs and quotas. Default: gridgate-<site>.',
+      }),
+    ),
+    compression: StringEnum(COMPRESSION_CODECS, {
+      default: 'lz4',
+      description: 'Batch compression: lz4 (default: cheap on CPU), zstd (smaller; checked at start to be built in), gzip, snappy or none.',
+    }),
+    lingerMs: Type.Integer({
+      minimum: 0,
+      maximum: 1000,
+      default: 2,
+      description: 'Milliseconds librdkafka waits to fill a batch (linger.ms): latency against batching.',
+    }),
+    pollIntervalMs: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 2,
+      description: 'Milliseconds between delivery-report polls; adds directly to acknowledgement latency.',
+    }),
+    connectTimeoutMs: Type.Integer({
+      minimum: 100,
+      maximum: 300_000,
+      default: 10_000,
+      description: 'Milliseconds one connection attempt may take to fetch metadata from a bootstrap broker.',
+    }),
+    queue: Type.Object(
+      {
+        maxMessages: Type.Integer({
+          minimum: 1,
+          maximum: 10_000_000,
+          default: 100_000,
+          description: 'Records librdkafka may hold unacknowledged (queue.buffering.max.messages).',
+        }),
+        maxKbytes: Type.Integer({
+          minimum: 1,
+          maximum: 2_097_151,
+          default: 65_536,
+          description: 'KiB librdkafka may hold unacknowledged (queue.buffering.max.kbytes); librdkafka defaults to 1 GiB, too much for an edge box.',
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'Bound of the in-memory producer queue.' },
+    ),
+    reconnect: BackoffSchema,
+    security: SecuritySchema,
+  },
+  {
+    additionalProperties: false,
+    description: 'Kafka producer (idempotent, acks=all). Records are acknowledged only by delivery reports.',
+  },
+);
+
+export type KafkaConfig = Static<typeof KafkaSchema>;
