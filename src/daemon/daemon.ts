@@ -1,0 +1,79 @@
+import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import { Deadline, type Component, type Readiness } from './component.js';
+
+// Starts components in the order given (observability, sink, spool, pipeline, sources: the
+// downstream end first, so nothing produces into a stage that is not there yet) and stops them in
+// reverse within one drain budget shared by all. A component that fails to start rolls back the
+// ones already started.
+
+export interface StopResult {
+  /** Every component stopped within the budget. */
+  clean: boolean;
+  /** Components that threw or overran the deadline. */
+  failed: string[];
+}
+
+export class Daemon {
+  readonly #components: readonly Component[];
+  readonly #log: Logger;
+  readonly #drainTimeoutMs: number;
+  #started: Component[] = [];
+  #stopping: Promise<StopResult> | undefined;
+
+  constructor(components: readonly Component[], log: Logger, drainTimeoutMs: number) {
+    this.#components = components;
+    this.#log = log;
+    this.#drainTimeoutMs = drainTimeoutMs;
+  }
+
+  async start(): Promise<void> {
+    for (const component of this.#components) {
+      try {
+        await component.start();
+      } catch (err) {
+        this.#log.error({ err, component: component.name }, 'component failed to start; stopping the others');
+        await this.stop();
+        throw err;
+      }
+      this.#started.push(component);
+    }
+  }
+
+  /** Idempotent: a second call (a second signal) waits for the first stop. */
+  stop(): Promise<StopResult> {
+    this.#stopping ??= this.#stopAll();
+    return this.#stopping;
+  }
+
+  readiness(): Record<string, Readiness> {
+    const report: Record<string, Readiness> = {};
+    for (const component of this.#components) {
+      report[component.name] = this.#started.includes(component)
+        ? component.readiness()
+        : { ready: false, detail: this.#stopping ? 'stopped' : 'not started' };
+    }
+    return report;
+  }
+
+  async #stopAll(): Promise<StopResult> {
+    const deadline = new Deadline(this.#drainTimeoutMs);
+    const failed: string[] = [];
+    for (const component of [...this.#started].reverse()) {
+      const startedAt = Date.now();
+      const stopping = component.stop(deadline).catch((err: unknown) => {
+        failed.push(component.name);
+        this.#log.error({ err, component: component.name }, 'component failed to stop cleanly');
+      });
+      if (!(await deadline.race(stopping))) {
+        failed.push(component.name);
+        const err = new GatewayError('GW_ERR_SHUTDOWN_TIMEOUT', `${component.name} did not stop within shutdown.drainTimeoutMs`);
+        this.#log.error({ code: err.code, component: component.name, drainTimeoutMs: this.#drainTimeoutMs }, err.message);
+      } else {
+        this.#log.debug({ component: component.name, ms: Date.now() - startedAt }, 'component stopped');
+      }
+    }
+    this.#started = [];
+    return { clean: failed.length === 0, failed };
+  }
+}

@@ -1,0 +1,58 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+// The Kafka sink's Prometheus metrics. Counters are bumped per delivery report, which librdkafka
+// hands over in poll batches, so the hot path costs one increment per record.
+
+export interface KafkaMetrics {
+  produced: Counter;
+  acknowledged: Counter;
+  failed: Counter<'reason'>;
+  inFlight: Gauge;
+  connected: Gauge;
+  connectAttempts: Counter<'result'>;
+  ackLatency: Histogram;
+}
+
+export function createKafkaMetrics(registry: Registry): KafkaMetrics {
+  const registers = [registry];
+  return {
+    produced: new Counter({
+      name: 'gridgate_kafka_produced_total',
+      help: 'Records handed to librdkafka (not yet acknowledged).',
+      registers,
+    }),
+    acknowledged: new Counter({
+      name: 'gridgate_kafka_acknowledged_total',
+      help: 'Records whose delivery report says Kafka has them (acks=all).',
+      registers,
+    }),
+    failed: new Counter({
+      name: 'gridgate_kafka_delivery_failed_total',
+      help: 'Records Kafka did not take, by reason (delivery report error or synchronous refusal).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: 'gridgate_kafka_in_flight',
+      help: 'Records handed to librdkafka and waiting for their delivery report.',
+      registers,
+    }),
+    connected: new Gauge({
+      name: 'gridgate_kafka_connected',
+      help: '1 once the producer has fetched metadata from a bootstrap broker, 0 before and after.',
+      registers,
+    }),
+    connectAttempts: new Counter({
+      name: 'gridgate_kafka_connect_attempts_total',
+      help: 'Producer connection attempts, by result (ok or failed).',
+      labelNames: ['result'],
+      registers,
+    }),
+    ackLatency: new Histogram({
+      name: 'gridgate_kafka_ack_latency_seconds',
+      help: 'Time from produce() to a successful delivery report.',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers,
+    }),
+  };
+}
