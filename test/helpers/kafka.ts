@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import Kafka, { type Message } from 'node-rdkafka';
+import { kafkaEnv, kafkaRunning, TEST_KAFKA_PORT } from './kafka-env.mjs';
+
+// The real single-node broker of scripts/kafka-local, for integration tests. Nothing is mocked.
+
+export const BOOTSTRAP = `127.0.0.1:${TEST_KAFKA_PORT}`;
+
+/** Start the test broker unless it runs already (npm test starts it once for all files). */
+export function ensureKafka(): void {
+  if (kafkaRunning()) return;
+  const result = spawnSync('scripts/kafka-local', ['start'], { stdio: 'inherit', env: { ...process.env, ...kafkaEnv() } });
+  if (result.status !== 0) throw new Error('scripts/kafka-local start failed');
+}
+
+/** Run scripts/kafka-local with the test broker's environment; returns stdout. */
+export function kafkaLocal(...args: string[]): string {
+  const result = spawnSync('scripts/kafka-local', args, { encoding: 'utf8', env: { ...process.env, ...kafkaEnv() } });
+  if (result.status !== 0) throw new Error(`kafka-local ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** A topic with a fresh name (auto-create is off on the test broker, as in production). */
+export async function createTopic(prefix: string, partitions = 1): Promise<string> {
+  const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
+  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': BOOTSTRAP, 'client.id': 'gridgate-test-admin' });
+  try {
+    await new Promise<void>((resolve, reject) =>
+      admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, 10_000, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  } finally {
+    admin.disconnect();
+  }
+  return topic;
+}
+
+/** Read `count` records of `topic` from the beginning with a plain consumer (no group commits). */
+export async function consume(topic: string, count: number, timeoutMs = 20_000): Promise<Message[]> {
+  const consumer = new Kafka.KafkaConsumer(
+    { 'group.id': `gridgate-test-${randomUUID()}`, 'bootstrap.servers': BOOTSTRAP, 'enable.auto.commit': false },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  try {
+    consumer.assign([{ topic, partition: 0, offset: 0 }]);
+    const messages: Message[] = [];
+    const deadline = Date.now() + timeoutMs;
+    while (messages.length < count && Date.now() < deadline) {
+      const batch = await new Promise<Message[]>((resolve, reject) =>
+        consumer.consume(100, (err, got) => (err ? reject(err) : resolve(got))),
+      );
+      messages.push(...batch);
+    }
+    return messages;
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
