@@ -6,7 +6,6 @@ export const ERROR_CODES = {
   GW_ERR_USAGE: 'the command line is wrong (unknown command, missing or unknown flag)',
   GW_ERR_CONFIG_READ: 'the config file cannot be read (missing, unreadable, not a regular file)',
   GW_ERR_CONFIG_INVALID: 'the config file is not valid YAML or does not match the schema',
-  GW_ERR_SECRET_UNSET: 'a ${VAR} reference names an environment variable that is not set',
   GW_ERR_KAFKA_FEATURE: 'the config needs a librdkafka feature this build lacks (zstd, ssl, sasl)',
   GW_ERR_KAFKA_CONNECT: 'the Kafka producer could not connect to any bootstrap broker',
   GW_ERR_KAFKA_PRODUCE: 'librdkafka refused a record synchronously (queue full, too large, fatal)',

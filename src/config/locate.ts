@@ -62,9 +62,15 @@ export function pathAtOffset(doc: Document, offset: number): (string | number)[]
   for (;;) {
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && spans(p.key, p.value, offset));
-      // Inside a key (a broken one, usually): the path ends at the map that holds it.
-      if (!pair || !isScalar(pair.key) || spans(pair.key, pair.key, offset)) return path;
-      path.push(String(pair.key.value));
+      if (!pair || !isScalar(pair.key)) return path;
+      const key = String(pair.key.value);
+      if (spans(pair.key, pair.key, offset)) {
+        // The problem is the key itself. Name it when it is one token (a duplicate key); a key
+        // with white space is the debris of a broken line, so the path ends at the map holding it.
+        if (!/\s/.test(key)) path.push(key);
+        return path;
+      }
+      path.push(key);
       node = pair.value;
     } else if (isSeq(node)) {
       const index = node.items.findIndex((item) => spans(item, item, offset));

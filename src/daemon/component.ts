@@ -17,18 +17,29 @@ export interface Component {
   readiness(): Readiness;
 }
 
-/** A stop budget: the signal aborts when time is up; remainingMs() sizes flushes and waits. */
+/**
+ * A stop budget: the signal aborts when time is up; remainingMs() sizes flushes and waits. Its
+ * timer is deliberately ref'd (AbortSignal.timeout's is not): while a stop is under way, the
+ * process must not end just because the work it waits for holds no handle. clear() releases it.
+ */
 export class Deadline {
   readonly signal: AbortSignal;
   readonly #at: number;
+  readonly #timer: NodeJS.Timeout;
 
   constructor(budgetMs: number) {
+    const controller = new AbortController();
     this.#at = Date.now() + budgetMs;
-    this.signal = AbortSignal.timeout(budgetMs);
+    this.#timer = setTimeout(() => controller.abort(), budgetMs);
+    this.signal = controller.signal;
   }
 
   remainingMs(): number {
     return Math.max(0, this.#at - Date.now());
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
   }
 
   /** Resolves with `work` or when the deadline passes, whichever is first; true if work finished. */

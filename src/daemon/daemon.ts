@@ -7,6 +7,8 @@ import { Deadline, type Component, type Readiness } from './component.js';
 // reverse within one drain budget shared by all. A component that fails to start rolls back the
 // ones already started.
 
+const GRACE_AFTER_OVERRUN_MS = 250;
+
 export interface StopResult {
   /** Every component stopped within the budget. */
   clean: boolean;
@@ -57,15 +59,20 @@ export class Daemon {
   }
 
   async #stopAll(): Promise<StopResult> {
-    const deadline = new Deadline(this.#drainTimeoutMs);
+    const shared = new Deadline(this.#drainTimeoutMs);
     const failed: string[] = [];
     for (const component of [...this.#started].reverse()) {
       const startedAt = Date.now();
+      // Once one component has used up the budget, each later one still gets a short grace to
+      // close its sockets and files, so that only the one really stuck is reported.
+      const deadline = shared.signal.aborted ? new Deadline(GRACE_AFTER_OVERRUN_MS) : shared;
       const stopping = component.stop(deadline).catch((err: unknown) => {
         failed.push(component.name);
         this.#log.error({ err, component: component.name }, 'component failed to stop cleanly');
       });
-      if (!(await deadline.race(stopping))) {
+      const finished = await deadline.race(stopping);
+      if (deadline !== shared) deadline.clear();
+      if (!finished) {
         failed.push(component.name);
         const err = new GatewayError('GW_ERR_SHUTDOWN_TIMEOUT', `${component.name} did not stop within shutdown.drainTimeoutMs`);
         this.#log.error({ code: err.code, component: component.name, drainTimeoutMs: this.#drainTimeoutMs }, err.message);
@@ -73,6 +80,7 @@ export class Daemon {
         this.#log.debug({ component: component.name, ms: Date.now() - startedAt }, 'component stopped');
       }
     }
+    shared.clear();
     this.#started = [];
     return { clean: failed.length === 0, failed };
   }

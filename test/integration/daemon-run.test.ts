@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { BOOTSTRAP, ensureKafka } from '../helpers/kafka.js';
+import { httpGet, startGateway, writeConfig } from '../helpers/gridgate.js';
+
+// `gridgate run` as systemd runs it: a real process, real sockets, the real local broker.
+
+const config = (brokers: string, extra = ''): string => `site: north
+log: { level: debug }
+http: { port: 0 }
+kafka:
+  brokers: ["${brokers}"]
+  connectTimeoutMs: 1000
+  reconnect: { initialMs: 100, maxMs: 500 }
+shutdown: { drainTimeoutMs: 3000 }
+${extra}`;
+
+const listening = (l: Record<string, unknown>): boolean => l.msg === 'metrics and health endpoints listening';
+
+describe('gridgate run', () => {
+  before(() => ensureKafka());
+
+  it('starts on the example config shape, becomes ready against the broker, serves /metrics and stops cleanly on SIGTERM', async () => {
+    const gw = startGateway(['run', '--config', await writeConfig(config(BOOTSTRAP))]);
+    const port = (await gw.waitForLog(listening)).port as number;
+    await gw.waitForLog((l) => l.msg === 'kafka producer connected');
+
+    const ready = await httpGet(port, '/readyz');
+    assert.equal(ready.status, 200, ready.body);
+    assert.deepEqual(JSON.parse(ready.body), { ready: true, components: { http: { ready: true }, 'kafka-sink': { ready: true } } });
+    assert.equal((await httpGet(port, '/healthz')).status, 200);
+    const metrics = await httpGet(port, '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^gridgate_build_info\{version="[^"]+",node="[^"]+"\} 1$/m);
+    assert.match(metrics.body, /^gridgate_kafka_connected 1$/m);
+    assert.match(metrics.body, /^nodejs_eventloop_lag_p99_seconds /m);
+    assert.match(metrics.body, /^process_resident_memory_bytes /m);
+    assert.equal((await httpGet(port, '/nope')).status, 404);
+
+    gw.child.kill('SIGTERM');
+    assert.equal(await gw.exited, 0, gw.stderr());
+    const stopped = gw.logs.find((l) => l.msg === 'gridgate stopped');
+    assert.deepEqual(stopped?.clean, true);
+    // Reverse order: the sink stops before the http server that reports on it.
+    const order = gw.logs.filter((l) => l.msg === 'component stopped').map((l) => l.component);
+    assert.deepEqual(order, ['kafka-sink', 'http']);
+  });
+
+  it('stays up and not ready while Kafka is unreachable, retrying with back-off, and stops promptly on SIGINT', async () => {
+    const gw = startGateway(['run', '--config', await writeConfig(config('127.0.0.1:1'))]);
+    const port = (await gw.waitForLog(listening)).port as number;
+    await gw.waitForLog((l) => l.msg === 'kafka not reachable; retrying');
+
+    const ready = await httpGet(port, '/readyz');
+    assert.equal(ready.status, 503);
+    const body = JSON.parse(ready.body) as { components: Record<string, { ready: boolean; detail?: string }> };
+    assert.equal(body.components['kafka-sink']?.ready, false);
+    assert.match(body.components['kafka-sink']?.detail ?? '', /127\.0\.0\.1:1/);
+    assert.equal((await httpGet(port, '/healthz')).status, 200, 'alive even though not ready');
+
+    const stopAt = Date.now();
+    gw.child.kill('SIGINT');
+    assert.equal(await gw.exited, 0, gw.stderr());
+    assert.ok(Date.now() - stopAt < 2000, 'no waiting for a connection attempt in progress');
+  });
+
+  it('refuses an invalid config with exit 78, naming file:line:column and the key, and starts nothing', async () => {
+    const file = await writeConfig(config(BOOTSTRAP, 'kafak: {}\n'));
+    const gw = startGateway(['run', '--config', file]);
+    assert.equal(await gw.exited, 78);
+    assert.match(gw.stderr(), new RegExp(`^${file}:9:1 kafak: unknown key "kafak" \\(did you mean "kafka"\\?\\)`, 'm'));
+    assert.equal(gw.logs.length, 0, 'nothing started, nothing logged');
+  });
+
+  it('logs an uncaught exception with its stack and context, drains, and exits 70 so systemd restarts it', async () => {
+    const gw = startGateway(['run', '--config', await writeConfig(config(BOOTSTRAP))], ['--import', './test/fixtures/throw-after-start.mjs']);
+    assert.equal(await gw.exited, 70, gw.stderr());
+    const fatal = gw.logs.find((l) => l.level === 'fatal');
+    assert.ok(fatal, 'a fatal log line');
+    assert.equal(fatal.origin, 'uncaughtException');
+    assert.match(String((fatal.err as { stack?: string }).stack), /injected failure/);
+    assert.ok(gw.logs.some((l) => l.msg === 'gridgate stopped'), 'the graph was stopped, not abandoned');
+  });
+});

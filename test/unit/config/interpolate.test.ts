@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { interpolateEnv } from '../../../src/config/interpolate.js';
+
+describe('${ENV} interpolation', () => {
+  it('replaces references anywhere in a string, in nested maps and lists, and records where', () => {
+    const tree = { a: 'x-${A}-${B}', list: ['${A}', 'plain'], n: 5, nested: { 'we/ird~key': '${B}' } };
+    const { interpolated, problems } = interpolateEnv(tree, { A: '1', B: '2' });
+    assert.deepEqual(tree, { a: 'x-1-2', list: ['1', 'plain'], n: 5, nested: { 'we/ird~key': '2' } });
+    assert.deepEqual([...interpolated].sort(), ['/a', '/list/0', '/nested/we~1ird~0key']);
+    assert.deepEqual(problems, []);
+  });
+
+  it('writes a literal ${ for $${ and does not count it as a reference', () => {
+    const tree = { a: 'cost $${X} and $5' };
+    const { interpolated } = interpolateEnv(tree, {});
+    assert.equal(tree.a, 'cost ${X} and $5');
+    assert.equal(interpolated.size, 0);
+  });
+
+  it('reports unset, malformed and unterminated references by pointer', () => {
+    const { problems } = interpolateEnv({ a: '${NOPE}', b: '${not valid}', c: 'x${OPEN' }, {});
+    assert.deepEqual(problems, [
+      { pointer: '/a', message: 'environment variable NOPE is not set' },
+      { pointer: '/b', message: '"${not valid}" is not a valid environment variable reference' },
+      { pointer: '/c', message: 'unterminated ${...} reference (write $${ for a literal ${)' },
+    ]);
+  });
+
+  it('treats a variable set to the empty string as set', () => {
+    const tree = { a: '${EMPTY}' };
+    assert.deepEqual(interpolateEnv(tree, { EMPTY: '' }).problems, []);
+    assert.equal(tree.a, '');
+  });
+});

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import { describe, it } from 'node:test';
+import { loadConfig, parseConfig } from '../../../src/config/load.js';
+import { ConfigError, formatProblem } from '../../../src/config/problems.js';
+import { Secret } from '../../../src/config/secret.js';
+
+const minimal = 'site: north\nkafka:\n  brokers: [127.0.0.1:9092]\n';
+
+function problemsOf(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(yaml, 'site.yaml', env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.problems.map(formatProblem);
+  }
+  assert.fail('expected the config to be rejected');
+}
+
+describe('loading a site config', () => {
+  it('fills in every default and freezes the result', () => {
+    const config = parseConfig(minimal, 'site.yaml', {});
+    assert.equal(config.log.level, 'info');
+    assert.deepEqual(config.http, { host: '127.0.0.1', port: 9464 });
+    assert.equal(config.kafka.compression, 'lz4');
+    assert.equal(config.kafka.security.protocol, 'plaintext');
+    assert.equal(config.shutdown.drainTimeoutMs, 10_000);
+    assert.ok(Object.isFrozen(config) && Object.isFrozen(config.kafka.brokers));
+    assert.throws(() => {
+      (config.http as { port: number }).port = 1;
+    }, TypeError);
+  });
+
+  it('loads the shipped example from disk', async () => {
+    const config = await loadConfig('config/example-site.yaml', {});
+    assert.equal(config.site, 'north-substation');
+  });
+
+  it('names an unknown key with file:line:column, its path and the closest known key', () => {
+    assert.deepEqual(problemsOf(`${minimal}  lingerms: 5\n`), [
+      'site.yaml:4:3 kafka.lingerms: unknown key "lingerms" (did you mean "lingerMs"?); allowed here: brokers, clientId, compression, lingerMs, pollIntervalMs, connectTimeoutMs, queue, reconnect, security',
+    ]);
+  });
+
+  it('lists every problem at once, in file order', () => {
+    const problems = problemsOf(`site: North!
+http: { port: 70000, hots: x }
+kafka:
+  brokers: [nohostport]
+  compression: brotli
+  security: { protocol: sasl_ssl }
+`);
+    assert.deepEqual(problems, [
+      'site.yaml:1:7 site: must match pattern "^[a-z0-9][a-z0-9_-]{0,62}$"',
+      'site.yaml:2:15 http.port: must be <= 65535',
+      'site.yaml:2:22 http.hots: unknown key "hots" (did you mean "host"?); allowed here: host, port',
+      'site.yaml:4:13 kafka.brokers[0]: must match pattern "^[^\\s,]+:[0-9]{1,5}$"',
+      'site.yaml:5:16 kafka.compression: must be one of: none, gzip, snappy, lz4, zstd',
+      'site.yaml:6:13 kafka.security.sasl: required key is missing',
+    ]);
+  });
+
+  it('reports a missing required key at the map that should hold it', () => {
+    assert.deepEqual(problemsOf('site: north\nkafka:\n  lingerMs: 1\n'), ['site.yaml:3:3 kafka.brokers: required key is missing']);
+    assert.deepEqual(problemsOf(''), ['site.yaml:1:1 site: required key is missing', 'site.yaml:1:1 kafka: required key is missing']);
+  });
+
+  it('reports broken YAML with its position and the enclosing key', () => {
+    const problems = problemsOf(`${minimal}  lingerMs: 2\n   pollIntervalMs: 3\n`);
+    assert.ok(problems.length >= 1);
+    for (const p of problems) assert.match(p, /^site\.yaml:4:13 kafka\.lingerMs: /);
+  });
+
+  it('rejects a duplicate key instead of silently taking the last one', () => {
+    assert.deepEqual(problemsOf(`${minimal}  lingerMs: 2\n  lingerMs: 3\n`), ['site.yaml:5:3 kafka.lingerMs: Map keys must be unique']);
+  });
+
+  it('rejects a document that is not a mapping', () => {
+    assert.deepEqual(problemsOf('- a\n- b\n'), ['site.yaml:1:1 (root): must be object']);
+  });
+
+  it('reports an unreadable file as GW_ERR_CONFIG_READ without a position', async () => {
+    await assert.rejects(loadConfig('does/not/exist.yaml'), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.code, 'GW_ERR_CONFIG_READ');
+      assert.equal(err.report(), 'does/not/exist.yaml: cannot read config file: ENOENT');
+      return true;
+    });
+    await assert.rejects(loadConfig('config'), /not a regular file/);
+  });
+});
+
+describe('secrets in a site config', () => {
+  const sasl = (password: string): string =>
+    `${minimal}  security:\n    protocol: sasl_ssl\n    sasl:\n      mechanism: SCRAM-SHA-512\n      username: gw\n      password: ${password}\n`;
+
+  it('resolves a ${VAR} reference and hides the value in every printed form', () => {
+    const config = parseConfig(sasl('${GW_PASS}'), 'site.yaml', { GW_PASS: 'hunter2-s3cret' });
+    const password = config.kafka.security.sasl?.password;
+    assert.ok(password instanceof Secret);
+    assert.equal(password.reveal(), 'hunter2-s3cret');
+    for (const printed of [JSON.stringify(config), String(password), `${password}`, inspect(config, { depth: 10 })]) {
+      assert.doesNotMatch(printed, /hunter2/);
+    }
+  });
+
+  it('rejects a literal secret in the file without echoing it', () => {
+    const problems = problemsOf(sasl('hunter2-s3cret'));
+    assert.deepEqual(problems, [
+      'site.yaml:9:17 kafka.security.sasl.password: must be a ${ENV_VAR} reference: secrets never stand in the config file',
+    ]);
+  });
+
+  it('names an unset variable, once, and never a value', () => {
+    assert.deepEqual(problemsOf(sasl('${GW_PASS}')), ['site.yaml:9:17 kafka.security.sasl.password: environment variable GW_PASS is not set']);
+  });
+
+  it('explains that a reference inside a YAML flow mapping must be quoted', () => {
+    // `{ password: ${X} }` is a YAML syntax error (a flow mapping cannot hold a plain `{`);
+    // block style or quotes work. The error names the key, so the fix is findable.
+    const flow = `${minimal}  security:\n    protocol: sasl_ssl\n    sasl: { mechanism: PLAIN, username: gw, password: \${P} }\n`;
+    assert.match(problemsOf(flow)[0] ?? '', /^site\.yaml:6:\d+ kafka\.security\.sasl\.password: /);
+    const quoted = flow.replace('${P}', '"${P}"');
+    assert.equal(parseConfig(quoted, 'site.yaml', { P: 'x' }).kafka.security.sasl?.password.reveal(), 'x');
+  });
+
+  it('never echoes an interpolated value in a schema error', () => {
+    const problems = problemsOf('site: ${SITE}\nkafka:\n  brokers: [127.0.0.1:9092]\n', { SITE: 'Not-Valid-secretish' });
+    assert.equal(problems.length, 1);
+    assert.doesNotMatch(problems[0] ?? '', /secretish/);
+  });
+});
