@@ -94,8 +94,9 @@ export const KafkaSchema = Type.Object(
     connectTimeoutMs: Type.Integer({
       minimum: 100,
       maximum: 300_000,
-      default: 10_000,
-      description: 'Milliseconds one connection attempt may take to fetch metadata from a bootstrap broker.',
+      default: 5_000,
+      description:
+        'Milliseconds one connection attempt may take to fetch metadata from a bootstrap broker. A stop during an attempt waits for it to end (librdkafka cannot cancel it), so keep it short; 5 s covers TLS and SASL/SCRAM over a 600 ms round trip.',
     }),
     queue: Type.Object(
       {

@@ -24,6 +24,7 @@ export class KafkaSink implements Component {
   #producer: KafkaProducer | undefined;
   #connecting: Promise<void> | undefined;
   #lastError = 'connecting';
+  #attemptInProgress = false;
 
   constructor(options: { config: KafkaConfig; site: string; log: Logger; registry: Registry }) {
     this.#config = options.config;
@@ -55,8 +56,18 @@ export class KafkaSink implements Component {
     this.#stopping.abort();
     const producer = this.#producer;
     // Not connected yet: nothing was handed to librdkafka, so there is nothing to drain. An attempt
-    // still in progress is not waited for (it may take connectTimeoutMs); the loop drops it.
-    if (!producer) return;
+    // still in progress is not waited for here; the loop drops it when it ends. Its metadata request
+    // runs on a libuv pool thread that cannot be cancelled and that libuv joins at process exit, so
+    // say why the exit may lag.
+    if (!producer) {
+      if (this.#attemptInProgress) {
+        this.#log.info(
+          { connectTimeoutMs: this.#config.connectTimeoutMs },
+          'a Kafka connection attempt is in progress; the process exits when it ends',
+        );
+      }
+      return;
+    }
     this.#producer = undefined;
     const drained = await producer.flush(deadline.remainingMs());
     if (!drained) {
@@ -83,10 +94,14 @@ export class KafkaSink implements Component {
         log: this.#log,
         metrics: this.#metrics,
       });
-      try {
-        await producer.connect();
-      } catch (err) {
-        this.#lastError = (err as Error).message;
+      this.#attemptInProgress = true;
+      const failure = await producer.connect().then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      this.#attemptInProgress = false;
+      if (failure) {
+        this.#lastError = failure.message;
         const delayMs = backoff.next();
         // WARN, not ERROR: nothing is lost while the sink is not taking records yet.
         this.#log.warn({ err: this.#lastError, attempt: backoff.attempts, retryInMs: delayMs }, 'kafka not reachable; retrying');
