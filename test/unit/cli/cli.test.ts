@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 // The CLI as an operator meets it, run from source through tsx.
@@ -42,6 +44,23 @@ describe('the gridgate command line', () => {
       stdout: 'config/example-site.yaml: ok (site north-substation)\n',
       stderr: '',
     });
+  });
+
+  it('check-config exits 1 on an unknown key or broken YAML, naming file:line:column and the key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridgate-cli-'));
+    const unknown = join(dir, 'unknown.yaml');
+    writeFileSync(unknown, 'site: north\nkafka:\n  brokers: [127.0.0.1:9092]\n  lingerms: 5\n');
+    const r1 = gridgate('check-config', unknown);
+    assert.equal(r1.status, 1);
+    assert.match(r1.stderr, new RegExp(`^${unknown}:4:3 kafka\\.lingerms: unknown key "lingerms" \\(did you mean "lingerMs"\\?\\)`, 'm'));
+    assert.match(r1.stderr, /: 1 problem \[GW_ERR_CONFIG_INVALID\]$/m);
+    assert.equal(r1.stdout, '');
+
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'site: north\nkafka:\n  brokers: [127.0.0.1:9092\n  lingerMs: 5\n');
+    const r2 = gridgate('check-config', broken);
+    assert.equal(r2.status, 1);
+    assert.match(r2.stderr, new RegExp(`^${broken}:4:3 kafka\\.brokers\\[0\\]: Flow sequence .* end with a \\]$`, 'm'));
   });
 
   it('check-config exits 1 on a missing file', () => {
