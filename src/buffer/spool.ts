@@ -94,6 +94,11 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+interface RoomWaiter {
+  bytes: number;
+  resolve: () => void;
+}
+
 export interface SpoolDeps {
   log: Logger;
   metrics: SpoolMetrics;
@@ -136,7 +141,7 @@ export class Spool implements SpoolGaugeSource {
   #dirDirty = false;
   #syncing: Promise<void> | undefined;
   readonly #waiters: Waiter[] = [];
-  readonly #roomWaiters: (() => void)[] = [];
+  readonly #roomWaiters: RoomWaiter[] = [];
 
   // Reader
   #readSegment: Segment | undefined;
@@ -330,9 +335,13 @@ export class Spool implements SpoolGaugeSource {
     return this.#writeError === undefined && this.#diskBytes + bytes <= this.#bound();
   }
 
-  /** Resolves when acknowledgements (or a recovered disk) made room; for whenFull=block callers. */
-  waitForRoom(): Promise<void> {
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  /** Resolves when acknowledgements (or a recovered disk) made room for `bytes`; for whenFull=block. */
+  waitForRoom(bytes: number): Promise<void> {
+    if (this.hasRoomFor(bytes)) return Promise.resolve();
+    // Room comes from the upkeep timer (ledger, then segment deletion): hold the event loop
+    // open while somebody waits for it.
+    this.#upkeepTimer().ref();
+    return new Promise((resolve) => this.#roomWaiters.push({ bytes, resolve }));
   }
 
   /** Feed the capacity estimate with bytes that went to Kafka without passing through the spool. */
@@ -505,6 +514,10 @@ export class Spool implements SpoolGaugeSource {
 
   #groupTimer(): NodeJS.Timeout {
     return this.#timers[0] as NodeJS.Timeout;
+  }
+
+  #upkeepTimer(): NodeJS.Timeout {
+    return this.#timers[1] as NodeJS.Timeout;
   }
 
   // ── read and acknowledge ───────────────────────────────────────────────────────────────────
@@ -720,7 +733,10 @@ export class Spool implements SpoolGaugeSource {
   }
 
   #notifyRoom(): void {
-    while (this.#roomWaiters.length > 0 && this.hasRoomFor(0)) (this.#roomWaiters.shift() as () => void)();
+    while (this.#roomWaiters.length > 0 && this.hasRoomFor((this.#roomWaiters[0] as RoomWaiter).bytes)) {
+      (this.#roomWaiters.shift() as RoomWaiter).resolve();
+    }
+    if (this.#roomWaiters.length === 0) this.#upkeepTimer().unref();
   }
 
   #startTimers(): void {
