@@ -54,3 +54,8 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const match = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
   return match?.value ?? 0;
 }
+
+/** XOR one byte in place (damage for corruption tests). */
+export function flipBits(buf: Buffer, index: number, mask: number): void {
+  buf.writeUInt8(buf.readUInt8(index) ^ mask, index);
+}

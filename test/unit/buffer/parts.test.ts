@@ -6,6 +6,7 @@ import { RateMeter, bytesNeeded, effectiveBound } from '../../../src/buffer/capa
 import { decodeEntry, encodeEntry, encodedLength, type SpoolEntry } from '../../../src/buffer/entry-codec.js';
 import { decodeLedger, decodeSlot, encodeSlot } from '../../../src/buffer/ledger.js';
 import { HEADER_BYTES, scanRecords, sealRecord } from '../../../src/buffer/record-format.js';
+import { flipBits } from '../../helpers/spool.js';
 
 function encode(e: SpoolEntry): Buffer {
   const buf = Buffer.alloc(encodedLength(e));
@@ -75,7 +76,7 @@ describe('the ledger', () => {
     assert.deepEqual(decodeSlot(slot, 0), { generation: 7, ackedThrough: 2 ** 40 + 5 });
     for (let i = 0; i < 28; i++) {
       const bad = Buffer.from(slot);
-      bad[i] ^= 0x10;
+      flipBits(bad, i, 0x10);
       assert.equal(decodeSlot(bad, 0), undefined, `byte ${i}`);
     }
   });

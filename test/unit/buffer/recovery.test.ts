@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { scanRecords } from '../../../src/buffer/record-format.js';
-import { entry, metricValue, openSpool, tempDir } from '../../helpers/spool.js';
+import { entry, flipBits, metricValue, openSpool, tempDir } from '../../helpers/spool.js';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -62,7 +62,7 @@ describe('spool recovery', () => {
     const { dir, segment } = await filled(100);
     const at = await offsetOf(segment, 50);
     const bytes = await readFile(segment);
-    bytes[at + 100] ^= 0x01;
+    flipBits(bytes, at + 100, 0x01);
     await writeFile(segment, bytes);
     const opened = await openSpool(dir);
     const ids = (await opened.spool.read(1000)).map((r) => r.id);
@@ -110,7 +110,7 @@ describe('spool recovery', () => {
     for (const r of (await b.spool.read(30)).slice(0, 10)) b.spool.ack(r.id);
     await b.spool.close(); // generation 2 → slot 0 says 20
     const ledger = await readFile(join(dir, 'ledger'));
-    ledger[20] ^= 0xff; // tear slot 0
+    flipBits(ledger, 20, 0xff); // tear slot 0
     await writeFile(join(dir, 'ledger'), ledger);
     const c = await openSpool(dir);
     assert.equal(c.spool.ackedThrough, 10);
@@ -143,7 +143,7 @@ describe('spool recovery', () => {
             const path = join(dir, names[d.file] as string);
             const bytes = Buffer.from(await readFile(path));
             const at = Math.floor(d.at * bytes.length);
-            if (d.kind === 'flip' && bytes.length > 0) bytes[Math.min(at, bytes.length - 1)] ^= 1 << (d.seed % 8);
+            if (d.kind === 'flip' && bytes.length > 0) flipBits(bytes, Math.min(at, bytes.length - 1), 1 << (d.seed % 8));
             if (d.kind === 'zero') bytes.fill(0, at, Math.min(bytes.length, at + d.length));
             if (d.kind === 'garbage') for (let i = at; i < Math.min(bytes.length, at + d.length); i++) bytes[i] = (i * 31 + d.seed) & 0xff;
             await writeFile(path, d.kind === 'truncate' ? bytes.subarray(0, at) : bytes);

@@ -24,7 +24,7 @@ describe('the spool', () => {
     assert.equal(spool.durableThrough, 0);
     await durable;
     assert.equal(spool.durableThrough, 1);
-    const fsyncs = (await registry.getSingleMetric('gridgate_spool_fsync_seconds')?.get())?.values.find((v) => v.metricName === 'gridgate_spool_fsync_seconds_count');
+    const fsyncs = (await registry.getSingleMetric('gridgate_spool_fsync_seconds')?.get())?.values.find((v) => (v as { metricName?: string }).metricName === 'gridgate_spool_fsync_seconds_count');
     assert.ok((fsyncs?.value ?? 0) >= 1);
     await spool.close();
   });
