@@ -4,13 +4,15 @@ import { checkConfigCommand } from './check-config.js';
 import type { Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand } from './run.js';
+import { spoolCommand } from './spool.js';
 
-// The dispatcher: `gridgate <command> [args]`. Commands are an explicit table; simulate, decode,
-// probe and spool join it with their issues.
+// The dispatcher: `gridgate <command> [args]`. Commands are an explicit table; simulate, decode
+// and probe join it with their issues.
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   run: runCommand,
   'check-config': checkConfigCommand,
+  spool: spoolCommand,
 };
 
 export function usage(): string {

@@ -32,18 +32,7 @@ export async function openSpool(dir: string, overrides: Partial<SpoolConfig> = {
   return { spool, registry, logs };
 }
 
-/** A deterministic entry for id-like number n: its bytes say which n it is. */
-export function entry(n: number, size = 200): SpoolEntry {
-  const value = Buffer.alloc(size, n % 251);
-  value.writeUInt32LE(n, 0);
-  return {
-    topic: n % 2 === 0 ? 'grid.pmu.frames' : 'grid.scada.values',
-    key: `north/src/${n % 7}`,
-    value,
-    timestampMs: 1_700_000_000_000 + n,
-    headers: { site: 'north', schema: 'test/1' },
-  };
-}
+export { entry, sizeOf } from './spool-entries.mjs';
 
 export function entryNumber(e: SpoolEntry): number {
   return Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength).readUInt32LE(0);
