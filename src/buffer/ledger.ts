@@ -11,6 +11,8 @@ import { crc32c } from './crc32c.js';
 //   24 crc32c of bytes 0..24 u32 | 28 reserved u32                         (32 bytes; at 0 and 512)
 
 export const LEDGER_FILE = 'ledger';
+/** The ledger file's size: both slots, each at the start of its own 512-byte sector. */
+export const LEDGER_BYTES = 1024;
 const SLOT_BYTES = 32;
 const SLOT_OFFSETS = [0, 512] as const;
 const MAGIC = 0x444c4747; // "GGLD" little-endian

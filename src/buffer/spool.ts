@@ -7,7 +7,7 @@ import { AckTracker } from './ack-tracker.js';
 import { RateMeter, bytesNeeded, effectiveBound } from './capacity.js';
 import { DEFAULT_MAX_BYTES, type SpoolConfig } from './config.js';
 import { decodeEntry, encodeEntry, encodedLength, type SpoolEntry } from './entry-codec.js';
-import { LEDGER_FILE, decodeLedger, writeLedger } from './ledger.js';
+import { LEDGER_BYTES, LEDGER_FILE, decodeLedger, writeLedger } from './ledger.js';
 import { acquireLock } from './lock.js';
 import type { SpoolGaugeSource, SpoolMetrics } from './metrics.js';
 import { HEADER_BYTES, recordLength, sealRecord, validRecordAt, type CorruptRange } from './record-format.js';
@@ -193,9 +193,15 @@ export class Spool implements SpoolGaugeSource {
         await h.close();
         return open(join(config.dir, LEDGER_FILE), 'r+');
       });
-      const ledgerBytes = Buffer.alloc(1024);
-      await ledgerFile.read(ledgerBytes, 0, 1024, 0);
+      const ledgerBytes = Buffer.alloc(LEDGER_BYTES);
+      const { bytesRead } = await ledgerFile.read(ledgerBytes, 0, LEDGER_BYTES, 0);
       const ledger = decodeLedger(ledgerBytes);
+      if (bytesRead < LEDGER_BYTES) {
+        // Allocate the ledger's full size once, so that updating it in place never needs a block
+        // on a disk that may be full by then (releasing segments depends on it).
+        await ledgerFile.write(Buffer.alloc(LEDGER_BYTES - bytesRead), 0, LEDGER_BYTES - bytesRead, bytesRead);
+        await ledgerFile.datasync();
+      }
       const files = await listSegments(config.dir);
       if (!ledger && files.length > 0) {
         log.warn({ dir: config.dir }, 'spool ledger missing or unreadable: every record held will be delivered again (duplicates, no loss)');
