@@ -1,16 +1,19 @@
-// `${ENV_VAR}` references in string values, resolved from the environment before validation.
-// `$${` writes a literal `${`. An unset variable is a problem named by the variable, never by a
-// value. The JSON pointers of interpolated values are returned so the schema's `secret` keyword can
-// insist that secrets came from a reference and not from the file.
+// `${ENV_VAR}` references in string values, resolved from the environment before validation;
+// `${ENV_VAR:-default}` falls back to the default when the variable is unset or empty (as in the
+// shell), e.g. `${STATE_DIRECTORY:-/var/lib/gridgate/north}/spool`. `$${` writes a literal `${`. An
+// unset variable without a default is a problem named by the variable, never by a value. The JSON
+// pointers of values that came from the environment alone are returned, so the schema's `secret`
+// keyword can insist that a secret came from a reference and not from the file (a default is text
+// in the file, so it does not count).
 
 export interface Interpolation {
-  /** JSON pointers (ajv instancePath form) of every string that held at least one reference. */
+  /** JSON pointers (ajv instancePath form) of strings with a reference, every one resolved from the environment. */
   interpolated: Set<string>;
   problems: { pointer: string; message: string }[];
 }
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}?/g;
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const REFERENCE_BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
 
 /** Replace references in place inside a plain JSON-like tree (objects, arrays, scalars). */
 export function interpolateEnv(root: unknown, env: NodeJS.ProcessEnv): Interpolation {
@@ -36,24 +39,31 @@ function walk(node: unknown, pointer: string, env: NodeJS.ProcessEnv, out: Inter
 
 function resolve(text: string, pointer: string, env: NodeJS.ProcessEnv, out: Interpolation): string {
   let referenced = false;
-  const value = text.replace(REFERENCE, (match: string, name: string | undefined) => {
+  let defaulted = false;
+  const value = text.replace(REFERENCE, (match: string, body: string | undefined) => {
     if (match === '$${') return '${';
     referenced = true;
     if (!match.endsWith('}')) {
       out.problems.push({ pointer, message: 'unterminated ${...} reference (write $${ for a literal ${)' });
       return '';
     }
-    if (name === undefined || !NAME.test(name)) {
-      out.problems.push({ pointer, message: `"\${${name ?? ''}}" is not a valid environment variable reference` });
+    const parsed = REFERENCE_BODY.exec(body ?? '');
+    if (!parsed) {
+      out.problems.push({ pointer, message: `"\${${body ?? ''}}" is not a valid environment variable reference` });
       return '';
     }
+    const [, name, fallback] = parsed as unknown as [string, string, string | undefined];
     const found = env[name];
+    if (fallback !== undefined && (found === undefined || found === '')) {
+      defaulted = true;
+      return fallback;
+    }
     if (found === undefined) {
       out.problems.push({ pointer, message: `environment variable ${name} is not set` });
       return '';
     }
     return found;
   });
-  if (referenced) out.interpolated.add(pointer);
+  if (referenced && !defaulted) out.interpolated.add(pointer);
   return value;
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SpoolSchema } from '../buffer/config.js';
 import { ShutdownSchema } from '../daemon/config.js';
 import { HttpSchema, LogSchema } from '../observability/config.js';
 import { KafkaSchema } from '../sinks/kafka/config.js';
@@ -19,6 +20,7 @@ export const SiteConfigSchema = Type.Object(
     log: LogSchema,
     http: HttpSchema,
     kafka: KafkaSchema,
+    spool: Type.Optional(SpoolSchema),
     shutdown: ShutdownSchema,
   },
   {

@@ -20,9 +20,12 @@ export interface Gateway {
   exited: Promise<number | null>;
 }
 
-export function startGateway(args: string[], nodeFlags: string[] = []): Gateway {
+export function startGateway(args: string[], nodeFlags: string[] = [], env: NodeJS.ProcessEnv = {}): Gateway {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build (npm test does)`);
-  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const logs: Record<string, unknown>[] = [];
   const waiters = new Set<() => void>();
   let stderr = '';

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { BOOTSTRAP, ensureKafka } from '../helpers/kafka.js';
 import { httpGet, startGateway, writeConfig } from '../helpers/gridgate.js';
@@ -46,13 +50,25 @@ describe('gridgate run', () => {
     assert.deepEqual(order, ['kafka-sink', 'http']);
   });
 
-  it('runs the shipped config/example-site.yaml as is: serves /metrics on 127.0.0.1:9464 and stops on SIGTERM', async () => {
-    const gw = startGateway(['run', '--config', 'config/example-site.yaml']);
+  it('runs the shipped config/example-site.yaml as is: serves /metrics on 127.0.0.1:9464, opens its spool, stops on SIGTERM', async () => {
+    // STATE_DIRECTORY is what systemd's StateDirectory= provides; the example's spool lives under it.
+    const state = await mkdtemp(join(tmpdir(), 'gridgate-state-'));
+    const gw = startGateway(['run', '--config', 'config/example-site.yaml'], [], { STATE_DIRECTORY: state });
     const listen = await gw.waitForLog(listening);
     assert.deepEqual([listen.host, listen.port], ['127.0.0.1', 9464]);
-    assert.equal((await httpGet(9464, '/metrics')).status, 200);
+    const opened = await gw.waitForLog((l) => l.msg === 'spool opened');
+    assert.equal(opened.dir, join(state, 'spool'));
+    const metrics = await httpGet(9464, '/metrics');
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.body, /^gridgate_spool_records 0$/m);
+    assert.match(metrics.body, /^gridgate_spool_disk_free_bytes \d+/m);
+    const ready = JSON.parse((await httpGet(9464, '/readyz')).body) as { components: Record<string, { ready: boolean }> };
+    assert.equal(ready.components.spool?.ready, true);
+    assert.equal(existsSync(join(state, 'spool', 'lock')), true, 'the running gateway holds the spool lock');
     gw.child.kill('SIGTERM');
     assert.equal(await gw.exited, 0, gw.stderr());
+    assert.equal(existsSync(join(state, 'spool', 'lock')), false, 'released at stop');
+    assert.equal(existsSync(join(state, 'spool', 'ledger')), true);
   });
 
   it('stays up and not ready while Kafka is unreachable, retrying with back-off, and stops promptly on SIGINT', async () => {

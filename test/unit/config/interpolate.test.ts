@@ -27,6 +27,14 @@ describe('${ENV} interpolation', () => {
     ]);
   });
 
+  it('falls back to a ${VAR:-default} default when the variable is unset or empty, and does not count it as from the environment', () => {
+    const tree = { a: '${STATE_DIRECTORY:-/var/lib/gridgate/x}/spool', b: '${E:-d}', c: '${SET:-d}' };
+    const { interpolated, problems } = interpolateEnv(tree, { E: '', SET: 'v' });
+    assert.deepEqual(tree, { a: '/var/lib/gridgate/x/spool', b: 'd', c: 'v' });
+    assert.deepEqual([...interpolated], ['/c']);
+    assert.deepEqual(problems, []);
+  });
+
   it('treats a variable set to the empty string as set', () => {
     const tree = { a: '${EMPTY}' };
     assert.deepEqual(interpolateEnv(tree, { EMPTY: '' }).problems, []);

@@ -111,6 +111,12 @@ describe('secrets in a site config', () => {
     ]);
   });
 
+  it('rejects a secret whose reference has a default, since the default is a literal in the file', () => {
+    assert.deepEqual(problemsOf(sasl('${GW_PASS:-hunter2}')), [
+      'site.yaml:9:17 kafka.security.sasl.password: must be a ${ENV_VAR} reference: secrets never stand in the config file',
+    ]);
+  });
+
   it('names an unset variable, once, and never a value', () => {
     assert.deepEqual(problemsOf(sasl('${GW_PASS}')), ['site.yaml:9:17 kafka.security.sasl.password: environment variable GW_PASS is not set']);
   });
