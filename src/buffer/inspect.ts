@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeEntry } from './entry-codec.js';
+import { StringTable, decodeEntry } from './entry-codec.js';
 import { LEDGER_FILE, decodeLedger } from './ledger.js';
 import { LOCK_FILE } from './lock.js';
 import type { CorruptRange } from './record-format.js';
@@ -50,6 +50,7 @@ export async function inspectSpool(dir: string): Promise<SpoolReport> {
     segments: [],
   };
   let lastId = 0;
+  const strings = new StringTable();
   for (const file of await listSegments(dir)) {
     const scan = await scanSegment(file, lastId);
     const segment: SegmentReport = {
@@ -63,7 +64,7 @@ export async function inspectSpool(dir: string): Promise<SpoolReport> {
       undecodable: [],
     };
     for (const r of scan.records) {
-      const entry = decodeEntry(scan.bytes, r.payloadStart, r.payloadEnd);
+      const entry = decodeEntry(scan.bytes, r.payloadStart, r.payloadEnd, strings);
       if (typeof entry === 'string') {
         segment.undecodable.push({ offset: r.offset, id: r.id, reason: entry });
         continue;

@@ -6,7 +6,7 @@ import { GatewayError } from '../errors.js';
 import { AckTracker } from './ack-tracker.js';
 import { RateMeter, bytesNeeded, effectiveBound } from './capacity.js';
 import { DEFAULT_MAX_BYTES, type SpoolConfig } from './config.js';
-import { decodeEntry, encodeEntry, encodedLength, type SpoolEntry } from './entry-codec.js';
+import { StringTable, decodeEntry, encodeEntry, encodedLength, type SpoolEntry } from './entry-codec.js';
 import { LEDGER_BYTES, LEDGER_FILE, decodeLedger, writeLedger } from './ledger.js';
 import { acquireLock } from './lock.js';
 import type { SpoolGaugeSource, SpoolMetrics } from './metrics.js';
@@ -132,6 +132,7 @@ export class Spool implements SpoolGaugeSource {
   #pendingLastId = 0;
   readonly #chunks: Chunk[] = [];
   readonly #spareBuffers: Buffer[] = [];
+  readonly #strings = new StringTable();
   #flushScheduled = false;
   #pumping: Promise<void> | undefined;
   #writeError: Error | undefined;
@@ -306,7 +307,7 @@ export class Spool implements SpoolGaugeSource {
     if (this.#closed) throw new GatewayError('GW_ERR_SPOOL_CLOSED', 'append to a closed spool');
     let need = 0;
     const lengths = entries.map((e) => {
-      const n = encodedLength(e);
+      const n = encodedLength(e, this.#strings);
       need += HEADER_BYTES + n;
       return n;
     });
@@ -317,7 +318,7 @@ export class Spool implements SpoolGaugeSource {
       const length = lengths[i] as number;
       const segment = this.#segmentFor(HEADER_BYTES + length);
       this.#reserve(HEADER_BYTES + length);
-      encodeEntry(this.#pending, this.#pendingLength + HEADER_BYTES, entry);
+      encodeEntry(this.#pending, this.#pendingLength + HEADER_BYTES, entry, this.#strings);
       this.#pendingLength += sealRecord(this.#pending, this.#pendingLength, this.#nextId, length);
       this.#pendingLastId = this.#nextId;
       segment.lastId = this.#nextId;
@@ -575,7 +576,7 @@ export class Spool implements SpoolGaugeSource {
         if (id > this.#readLastId + 1) this.#acks.settle(this.#readLastId + 1, id - 1);
         this.#readLastId = id;
         if (id > this.#acks.ackedThrough && !this.#acks.isAcked(id)) {
-          const entry = decodeEntry(bytes, offset + HEADER_BYTES, offset + size);
+          const entry = decodeEntry(bytes, offset + HEADER_BYTES, offset + size, this.#strings);
           if (typeof entry === 'string') {
             this.#metrics.corruptRecords.inc({ stage: 'read' });
             this.#log.error({ segment: segment.path, offset: this.#readOffset + offset, id, reason: entry }, 'spool: undecodable record skipped');

@@ -3,14 +3,14 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { AckTracker } from '../../../src/buffer/ack-tracker.js';
 import { RateMeter, bytesNeeded, effectiveBound } from '../../../src/buffer/capacity.js';
-import { decodeEntry, encodeEntry, encodedLength, type SpoolEntry } from '../../../src/buffer/entry-codec.js';
+import { StringTable, decodeEntry, encodeEntry, encodedLength, type SpoolEntry } from '../../../src/buffer/entry-codec.js';
 import { decodeLedger, decodeSlot, encodeSlot } from '../../../src/buffer/ledger.js';
 import { HEADER_BYTES, scanRecords, sealRecord } from '../../../src/buffer/record-format.js';
 import { flipBits } from '../../helpers/spool.js';
 
-function encode(e: SpoolEntry): Buffer {
-  const buf = Buffer.alloc(encodedLength(e));
-  assert.equal(encodeEntry(buf, 0, e), buf.length, 'encodedLength is exact');
+function encode(e: SpoolEntry, strings = new StringTable(4)): Buffer {
+  const buf = Buffer.alloc(encodedLength(e, strings));
+  assert.equal(encodeEntry(buf, 0, e, strings), buf.length, 'encodedLength is exact');
   return buf;
 }
 
@@ -29,14 +29,35 @@ describe('spool entry encoding', () => {
         const e: SpoolEntry = { topic: raw.topic, key: raw.key, value: raw.value, timestampMs: raw.timestampMs };
         if (raw.headers && Object.keys(raw.headers).length > 0) e.headers = { ...raw.headers }; // fast-check's have no prototype
         const buf = encode(e);
-        assert.deepEqual(decodeEntry(buf, 0, buf.length), e);
+        assert.deepEqual(decodeEntry(buf, 0, buf.length, new StringTable()), e);
       }),
     );
   });
 
+  it('decodes the same entry through a warm cache, sharing one frozen headers object', () => {
+    const strings = new StringTable();
+    const a = encode({ topic: 't', key: 'k1', value: Buffer.from('1'), timestampMs: 1, headers: { site: 'north' } });
+    const b = encode({ topic: 't', key: 'k2', value: Buffer.from('2'), timestampMs: 2, headers: { site: 'north' } });
+    const da = decodeEntry(a, 0, a.length, strings) as SpoolEntry;
+    const db = decodeEntry(b, 0, b.length, strings) as SpoolEntry;
+    assert.deepEqual([da.key, db.key, db.headers], ['k1', 'k2', { site: 'north' }]);
+    assert.equal(da.headers, db.headers);
+    assert.ok(Object.isFrozen(db.headers));
+  });
+
+  it('encodes the same bytes whether its string cache is cold, warm or overflowing', () => {
+    const strings = new StringTable(2);
+    const e: SpoolEntry = { topic: 'grid.pmu.frames', key: 'nörth/pmu/1', value: Buffer.from('v'), timestampMs: 1, headers: { site: 'north' } };
+    const cold = encode(e, new StringTable());
+    assert.deepEqual(encode(e, strings), cold);
+    assert.deepEqual(encode(e, strings), cold);
+    assert.deepEqual(encode({ ...e, topic: 'other' }, strings).length, cold.length - 10);
+  });
+
   it('reports, never throws, on an entry cut at any length', () => {
     const buf = encode({ topic: 'grid.pmu.frames', key: 'north/pmu/1', value: Buffer.from('{"a":1}'), timestampMs: 5, headers: { site: 'north' } });
-    for (let end = 0; end < buf.length; end++) assert.equal(typeof decodeEntry(buf, 0, end), 'string', `cut at ${end}`);
+    const strings = new StringTable();
+    for (let end = 0; end < buf.length; end++) assert.equal(typeof decodeEntry(buf, 0, end, strings), 'string', `cut at ${end}`);
   });
 });
 
