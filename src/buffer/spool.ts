@@ -538,7 +538,10 @@ export class Spool implements SpoolGaugeSource {
     if (this.#closed) throw new GatewayError('GW_ERR_SPOOL_CLOSED', 'read from a closed spool');
     const out: SpoolRecord[] = [];
     const limitId = options.durableOnly ? this.#durableThrough : this.#writtenThrough;
-    this.#readSegment ??= this.#segments.find((s) => s.lastId > this.#readLastId);
+    if (!this.#readSegment) {
+      this.#readSegment = this.#segments.find((s) => s.lastId > this.#readLastId);
+      this.#readOffset = 0;
+    }
     let want = READ_CHUNK_BYTES;
     while (out.length < max && this.#readSegment && this.#readLastId < limitId) {
       const segment = this.#readSegment;
@@ -710,6 +713,11 @@ export class Spool implements SpoolGaugeSource {
 
   #removeSegment(segment: Segment): void {
     this.#segments.splice(this.#segments.indexOf(segment), 1);
+    if (this.#readSegment === segment) {
+      // read() finds the next segment holding ids above the read position.
+      this.#readSegment = undefined;
+      this.#readOffset = 0;
+    }
     this.#dirty.delete(segment);
     this.#diskBytes -= segment.size;
     void segment.fd?.close().catch(() => undefined);

@@ -77,6 +77,22 @@ describe('the spool', () => {
     await reopened.spool.close();
   });
 
+  it('keeps reading in order while the segments it has read are released underneath it', async () => {
+    const { spool } = await openSpool(await tempDir(), { segmentMaxBytes: 16 * 1024 });
+    const got: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      await spool.append(range(round * 100 + 1, round * 100 + 100).map((n) => entry(n))).durable;
+      for (const r of await spool.read(1000)) {
+        got.push(r.id);
+        spool.ack(r.id);
+      }
+      if (round % 2 === 1) await new Promise((r) => setTimeout(r, 1100)); // an upkeep round releases segments
+    }
+    assert.deepEqual(got, range(1, 600));
+    assert.ok(spool.segmentCount() <= 3, `${spool.segmentCount()} segments left`);
+    await spool.close();
+  });
+
   it('hands back records not yet acknowledged again after a rewind', async () => {
     const { spool } = await openSpool(await tempDir());
     await spool.append(range(1, 10).map((n) => entry(n))).durable;
