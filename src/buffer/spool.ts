@@ -1,50 +1,44 @@
 import { mkdir, open, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { Logger } from '../observability/logger.js';
 import { GatewayError } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
 import { AckTracker } from './ack-tracker.js';
 import { RateMeter, bytesNeeded, effectiveBound } from './capacity.js';
 import { DEFAULT_MAX_BYTES, type SpoolConfig } from './config.js';
-import { StringTable, decodeEntry, encodeEntry, encodedLength, type SpoolEntry } from './entry-codec.js';
-import { LEDGER_BYTES, LEDGER_FILE, decodeLedger, writeLedger } from './ledger.js';
+import { StringTable, encodedLength, type SpoolEntry } from './entry-codec.js';
+import { LEDGER_BYTES, LEDGER_FILE, decodeLedger, writeLedger, type LedgerState } from './ledger.js';
 import { acquireLock } from './lock.js';
 import type { SpoolGaugeSource, SpoolMetrics } from './metrics.js';
-import { HEADER_BYTES, recordLength, sealRecord, validRecordAt, type CorruptRange } from './record-format.js';
-import { entryTimestampMs, listSegments, scanSegment, segmentName } from './segment-files.js';
+import { HEADER_BYTES } from './record-format.js';
+import { recoverSegments } from './recovery.js';
+import { isComplete, type Segment } from './segment.js';
+import { SegmentReader, type SpoolRecord } from './segment-reader.js';
+import { SegmentWriter } from './segment-writer.js';
+
+export type { SpoolRecord } from './segment-reader.js';
 
 // The store-and-forward spool: an append-only, segmented log on disk, modelled on Vector's disk
-// buffer (disk_v2).
+// buffer (disk_v2). This module composes the parts and owns the bounds and the upkeep.
 //
-//   <dir>/lock                         pid of the owning process
+//   <dir>/lock                         pid of the owning process (lock.ts)
 //   <dir>/ledger                       acknowledged prefix, two alternating slots (ledger.ts)
-//   <dir>/00000000000000000001.seg     records 1..k        (record-format.ts)
+//   <dir>/00000000000000000001.seg     records 1..k        (record-format.ts, entry-codec.ts)
 //   <dir>/0000000000000000000k+1.seg   records k+1..       (the active segment, appended to)
 //
-//   append ──▶ encode into the pending buffer ──▶ write (one at a time, in order) ──▶ fdatasync
-//              (ids assigned here, in order)       (the reader sees written bytes)    (group commit;
-//                                                                                      `durable` resolves)
-//   read ──▶ records after the read position, in append order, from written bytes only
-//   ack  ──▶ AckTracker prefix ──▶ ledger (once a second, and at close) ──▶ delete segments ≤ prefix
+//   append ──▶ SegmentWriter ──▶ segments ──▶ SegmentReader ──▶ read
+//   ack ──▶ AckTracker prefix ──▶ ledger (once a second, and at close) ──▶ delete segments ≤ prefix
 //
 // Invariants:
 // - Record ids increase by one per append, across segments and restarts. An id is reused only if
 //   its record never became durable (lost in a crash before the group commit that would have
 //   covered it, whose append was therefore never reported durable).
-// - Nothing is rewritten in place but the 32-byte ledger slot: flash-friendly. Write amplification
+// - Nothing is rewritten in place but a 32-byte ledger slot: flash-friendly. Write amplification
 //   is (record headers + ledger writes) / payload and is exported as a metric.
 // - A segment file is deleted only when every record in it is at or below a ledger state already
 //   durable on disk (or when whenFull=drop_oldest / maxAgeHours drop it, counted as loss).
-// - Recovery never refuses to start and never returns garbage: a torn tail of the last segment is
-//   truncated; damaged ranges elsewhere are skipped, counted and logged with file and offset; ids
-//   lost inside them are settled so the acknowledged prefix does not stall on them.
-// - An append resolves `durable` only after an fdatasync that covered it (and, for a new segment,
-//   an fsync of the directory), except with fsync.policy=never (tests only).
-
-export interface SpoolRecord {
-  id: number;
-  entry: SpoolEntry;
-}
+// - Recovery never refuses to start and never returns garbage (recovery.ts): a torn tail of the
+//   last segment is truncated; damaged ranges elsewhere are skipped, counted and logged with file
+//   and offset; ids lost inside them are settled so the acknowledged prefix does not stall.
 
 export interface AppendReceipt {
   firstId: number;
@@ -63,37 +57,6 @@ export interface SpoolStats {
   oldestTimestampMs: number | undefined;
 }
 
-interface Segment {
-  firstId: number;
-  path: string;
-  /** Highest id assigned to this segment (firstId - 1 while empty). */
-  lastId: number;
-  /** Bytes assigned (written + pending). */
-  size: number;
-  /** Bytes written to the file. */
-  written: number;
-  /** Timestamp of the first record, for the age bound and the oldest-age metric. */
-  oldestMs: number;
-  newestMs: number;
-  /** Open for appending while active and until its last bytes are synced. */
-  fd: FileHandle | undefined;
-  /** Damaged ranges found at recovery (already counted and logged): the reader skips them quietly. */
-  damaged: CorruptRange[];
-}
-
-interface Chunk {
-  segment: Segment;
-  buf: Buffer;
-  length: number;
-  lastId: number;
-}
-
-interface Waiter {
-  throughId: number;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
 interface RoomWaiter {
   bytes: number;
   resolve: () => void;
@@ -106,67 +69,44 @@ export interface SpoolDeps {
   now?: () => number;
 }
 
-const INITIAL_BUFFER_BYTES = 1024 * 1024;
-const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 const LEDGER_INTERVAL_MS = 1000;
-const WRITE_RETRY_MS = 1000;
 const LOSS_LOG_INTERVAL_MS = 60_000;
+const CAPACITY_WARN_INTERVAL_MS = 3_600_000;
 
 export class Spool implements SpoolGaugeSource {
   readonly #config: SpoolConfig;
   readonly #log: Logger;
   readonly #metrics: SpoolMetrics;
   readonly #now: () => number;
-  readonly #segments: Segment[] = [];
+  readonly #segments: Segment[];
   readonly #acks: AckTracker;
+  readonly #writer: SegmentWriter;
+  readonly #reader: SegmentReader;
   readonly #rate = new RateMeter();
+  /** Shared by writer and reader: the bytes and strings of topics, keys and headers that repeat. */
+  readonly #strings = new StringTable();
   readonly #ledgerFile: FileHandle;
   readonly #releaseLock: () => Promise<void>;
-  #ledgerGeneration: number;
-  #ledgerAckedThrough: number;
-
-  // Writer
-  #nextId: number;
-  #pending: Buffer = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
-  #pendingLength = 0;
-  #pendingLastId = 0;
-  readonly #chunks: Chunk[] = [];
-  readonly #spareBuffers: Buffer[] = [];
-  readonly #strings = new StringTable();
-  #flushScheduled = false;
-  #pumping: Promise<void> | undefined;
-  #writeError: Error | undefined;
-  #writtenThrough: number;
-  #durableThrough: number;
-  readonly #dirty = new Set<Segment>();
-  #dirDirty = false;
-  #syncing: Promise<void> | undefined;
-  readonly #waiters: Waiter[] = [];
   readonly #roomWaiters: RoomWaiter[] = [];
-
-  // Reader
-  #readSegment: Segment | undefined;
-  #readOffset = 0;
-  #readLastId: number;
-
-  // Upkeep
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #upkeepTimer: NodeJS.Timeout;
+  #ledger: LedgerState;
+  #ledgerBytesWritten = 0;
+  #payloadBytes = 0;
+  #diskBytes: number;
+  #diskFree = Number.POSITIVE_INFINITY;
   #closed = false;
   #lastLossLogMs = 0;
   #lostSinceLog = 0;
-  #payloadBytes = 0;
-  /** Bytes written to disk (records with headers, ledger slots): write amplification's numerator. */
-  #bytesWritten = 0;
-  #diskBytes = 0;
-  #diskFree = Number.POSITIVE_INFINITY;
+  #lastCapacityWarnMs = 0;
 
   private constructor(init: {
     config: SpoolConfig;
     deps: SpoolDeps;
     ledgerFile: FileHandle;
     releaseLock: () => Promise<void>;
-    ledgerGeneration: number;
-    ackedThrough: number;
+    ledger: LedgerState;
+    segments: Segment[];
+    acks: AckTracker;
     nextId: number;
   }) {
     this.#config = init.config;
@@ -175,13 +115,25 @@ export class Spool implements SpoolGaugeSource {
     this.#now = init.deps.now ?? Date.now;
     this.#ledgerFile = init.ledgerFile;
     this.#releaseLock = init.releaseLock;
-    this.#ledgerGeneration = init.ledgerGeneration;
-    this.#ledgerAckedThrough = init.ackedThrough;
-    this.#acks = new AckTracker(init.ackedThrough);
-    this.#nextId = init.nextId;
-    this.#writtenThrough = init.nextId - 1;
-    this.#durableThrough = init.nextId - 1;
-    this.#readLastId = init.ackedThrough;
+    this.#ledger = init.ledger;
+    this.#segments = init.segments;
+    this.#acks = init.acks;
+    this.#diskBytes = init.segments.reduce((n, s) => n + s.size, 0);
+    const strings = this.#strings;
+    this.#writer = new SegmentWriter({
+      config: init.config,
+      segments: init.segments,
+      nextId: init.nextId,
+      strings,
+      log: init.deps.log,
+      metrics: init.deps.metrics,
+      hooks: { onDiskFull: () => this.#config.whenFull === 'drop_oldest' && this.#dropOldest('full'), onResumed: () => this.#notifyRoom() },
+    });
+    this.#reader = new SegmentReader(init.segments, init.acks, strings, init.deps.log, init.deps.metrics);
+    // Ledger, release, age bound, disk free, capacity. Unref'd, and ref'd only while somebody
+    // waits for room (room comes from here).
+    this.#upkeepTimer = setInterval(() => void this.#upkeep(), LEDGER_INTERVAL_MS);
+    this.#upkeepTimer.unref();
   }
 
   /** Open (creating if needed) and recover a spool directory. Damaged data never stops it. */
@@ -190,103 +142,39 @@ export class Spool implements SpoolGaugeSource {
     await mkdir(config.dir, { recursive: true, mode: 0o750 });
     const releaseLock = await acquireLock(config.dir);
     try {
-      const ledgerFile = await open(join(config.dir, LEDGER_FILE), 'a+').then(async (h) => {
-        await h.close();
-        return open(join(config.dir, LEDGER_FILE), 'r+');
-      });
-      const ledgerBytes = Buffer.alloc(LEDGER_BYTES);
-      const { bytesRead } = await ledgerFile.read(ledgerBytes, 0, LEDGER_BYTES, 0);
-      const ledger = decodeLedger(ledgerBytes);
-      if (bytesRead < LEDGER_BYTES) {
-        // Allocate the ledger's full size once, so that updating it in place never needs a block
-        // on a disk that may be full by then (releasing segments depends on it).
-        await ledgerFile.write(Buffer.alloc(LEDGER_BYTES - bytesRead), 0, LEDGER_BYTES - bytesRead, bytesRead);
-        await ledgerFile.datasync();
-      }
-      const files = await listSegments(config.dir);
-      if (!ledger && files.length > 0) {
+      const ledgerFile = await openLedger(config.dir);
+      const bytes = Buffer.alloc(LEDGER_BYTES);
+      await ledgerFile.read(bytes, 0, LEDGER_BYTES, 0);
+      const ledger = decodeLedger(bytes);
+      const { segments, lost, lastId } = await recoverSegments(config.dir, log, deps.metrics);
+      if (!ledger && segments.length > 0) {
         log.warn({ dir: config.dir }, 'spool ledger missing or unreadable: every record held will be delivered again (duplicates, no loss)');
       }
-      const ackedThrough = ledger?.ackedThrough ?? 0;
-
-      const segments: Segment[] = [];
-      const lost: [number, number][] = [];
-      let lastId = 0;
-      for (const [index, file] of files.entries()) {
-        const isLast = index === files.length - 1;
-        const scan = await scanSegment(file, lastId);
-        for (const c of scan.corrupt) {
-          deps.metrics.corruptRecords.inc({ stage: 'recovery' });
-          deps.metrics.corruptBytes.inc({ stage: 'recovery' }, c.bytes);
-          log.error({ segment: file.path, offset: c.offset, bytes: c.bytes }, 'spool: damaged range skipped at recovery (records in it are lost)');
-        }
-        if (scan.tornTail) {
-          deps.metrics.corruptBytes.inc({ stage: 'recovery' }, scan.tornTail.bytes);
-          if (isLast) {
-            log.warn({ segment: file.path, offset: scan.tornTail.offset, bytes: scan.tornTail.bytes }, 'spool: torn tail truncated (an append that never became durable)');
-            const fd = await open(file.path, 'r+');
-            await fd.truncate(scan.tornTail.offset);
-            await fd.datasync();
-            await fd.close();
-          } else {
-            deps.metrics.corruptRecords.inc({ stage: 'recovery' });
-            log.error({ segment: file.path, offset: scan.tornTail.offset, bytes: scan.tornTail.bytes }, 'spool: damaged end of a sealed segment skipped');
-          }
-        }
-        // Ids missing between valid records were inside damaged ranges: settle them as lost.
-        let expected = Math.max(lastId, file.firstId - 1) + 1;
-        for (const r of scan.records) {
-          if (r.id > expected) lost.push([expected, r.id - 1]);
-          expected = r.id + 1;
-        }
-        const first = scan.records[0];
-        const last = scan.records[scan.records.length - 1];
-        if (!first && !isLast) {
-          log.error({ segment: file.path }, 'spool: segment without a single valid record removed');
-          await unlink(file.path);
-          continue;
-        }
-        segments.push({
-          firstId: file.firstId,
-          path: file.path,
-          lastId: last ? last.id : file.firstId - 1,
-          size: scan.tornTail && isLast ? scan.tornTail.offset : scan.bytes.length,
-          written: scan.tornTail && isLast ? scan.tornTail.offset : scan.bytes.length,
-          oldestMs: first ? entryTimestampMs(scan.bytes, first.payloadStart) : Number.NaN,
-          newestMs: last ? entryTimestampMs(scan.bytes, last.payloadStart) : Number.NaN,
-          fd: undefined,
-          damaged: scan.tornTail && !isLast ? [...scan.corrupt, scan.tornTail] : scan.corrupt,
-        });
-        lastId = Math.max(lastId, scan.lastId);
-      }
-
-      // Records below the first one held were acknowledged before (their segment deleted after
-      // the ledger said so) or dropped and counted then: nothing to deliver there.
+      const acks = new AckTracker(ledger?.ackedThrough ?? 0);
+      for (const [from, to] of lost) acks.settle(from, to);
+      // Ids below the first record held were acknowledged (their segment deleted after the ledger
+      // said so) or dropped and counted before a crash: nothing to deliver there.
       const firstHeld = segments.find((s) => s.lastId >= s.firstId);
+      if (firstHeld && firstHeld.firstId - 1 > acks.ackedThrough) acks.settle(acks.ackedThrough + 1, firstHeld.firstId - 1);
       const newest = segments[segments.length - 1];
-      const nextId = Math.max(lastId, ackedThrough, newest ? newest.firstId - 1 : 0) + 1;
+      const nextId = Math.max(lastId, ledger?.ackedThrough ?? 0, newest ? newest.firstId - 1 : 0) + 1;
 
       const spool = new Spool({
         config,
         deps,
         ledgerFile,
         releaseLock,
-        ledgerGeneration: ledger?.generation ?? 0,
-        ackedThrough,
+        ledger: ledger ?? { generation: 0, ackedThrough: 0 },
+        segments,
+        acks,
         nextId,
       });
-      spool.#segments.push(...segments);
-      for (const [from, to] of lost) spool.#acks.settle(from, to);
-      if (firstHeld && firstHeld.firstId - 1 > spool.#acks.ackedThrough) spool.#acks.settle(spool.#acks.ackedThrough + 1, firstHeld.firstId - 1);
-      spool.#readLastId = spool.#acks.ackedThrough;
-      spool.#diskBytes = segments.reduce((n, s) => n + s.size, 0);
       await spool.#releaseAcknowledged();
-      spool.#rewindReader();
-      spool.#startTimers();
+      spool.#reader.rewind();
       await spool.#refreshDiskFree();
       if (config.fsync.policy === 'never') log.warn({ dir: config.dir }, 'spool fsync.policy=never: a crash or power loss loses data (tests only)');
       log.info(
-        { dir: config.dir, records: spool.heldRecords(), bytes: spool.heldBytes(), segments: segments.length, ackedThrough: spool.#acks.ackedThrough, nextId },
+        { dir: config.dir, records: spool.heldRecords(), bytes: spool.heldBytes(), segments: segments.length, ackedThrough: acks.ackedThrough, nextId },
         'spool opened',
       );
       return spool;
@@ -295,8 +183,6 @@ export class Spool implements SpoolGaugeSource {
       throw err;
     }
   }
-
-  // ── append ─────────────────────────────────────────────────────────────────────────────────
 
   /**
    * Append entries in order. Throws GW_ERR_SPOOL_FULL (nothing appended) when the bound would be
@@ -312,42 +198,24 @@ export class Spool implements SpoolGaugeSource {
       return n;
     });
     this.#makeRoom(need);
-
-    const firstId = this.#nextId;
-    for (const [i, entry] of entries.entries()) {
-      const length = lengths[i] as number;
-      const segment = this.#segmentFor(HEADER_BYTES + length);
-      this.#reserve(HEADER_BYTES + length);
-      encodeEntry(this.#pending, this.#pendingLength + HEADER_BYTES, entry, this.#strings);
-      this.#pendingLength += sealRecord(this.#pending, this.#pendingLength, this.#nextId, length);
-      this.#pendingLastId = this.#nextId;
-      segment.lastId = this.#nextId;
-      segment.size += HEADER_BYTES + length;
-      if (Number.isNaN(segment.oldestMs)) segment.oldestMs = entry.timestampMs;
-      segment.newestMs = entry.timestampMs;
-      this.#nextId++;
-      this.#payloadBytes += length;
-    }
+    const receipt = this.#writer.append(entries, lengths);
     this.#diskBytes += need;
+    this.#payloadBytes += need - HEADER_BYTES * entries.length;
     this.#rate.observe(need);
     this.#metrics.appendedRecords.inc(entries.length);
     this.#metrics.appendedBytes.inc(need - HEADER_BYTES * entries.length);
-    const lastId = this.#nextId - 1;
-    this.#scheduleFlush();
-    return { firstId, lastId, durable: entries.length === 0 ? Promise.resolve() : this.#durable(lastId) };
+    return receipt;
   }
 
   /** Whether `bytes` more (encoded, with headers) fit under the bound right now. */
   hasRoomFor(bytes: number): boolean {
-    return this.#writeError === undefined && this.#diskBytes + bytes <= this.#bound();
+    return this.#writer.failed === undefined && this.#diskBytes + bytes <= this.#bound();
   }
 
   /** Resolves when acknowledgements (or a recovered disk) made room for `bytes`; for whenFull=block. */
   waitForRoom(bytes: number): Promise<void> {
     if (this.hasRoomFor(bytes)) return Promise.resolve();
-    // Room comes from the upkeep timer (ledger, then segment deletion): hold the event loop
-    // open while somebody waits for it.
-    this.#upkeepTimer().ref();
+    this.#upkeepTimer.ref();
     return new Promise((resolve) => this.#roomWaiters.push({ bytes, resolve }));
   }
 
@@ -356,244 +224,14 @@ export class Spool implements SpoolGaugeSource {
     this.#rate.observe(bytes);
   }
 
-  #makeRoom(need: number): void {
-    if (this.hasRoomFor(need)) return;
-    if (this.#config.whenFull === 'drop_oldest') {
-      while (!this.hasRoomFor(need) && this.#dropOldest('full')) {
-        // dropping the oldest sealed segment each round
-      }
-      if (this.hasRoomFor(need)) return;
-    }
-    const why = this.#writeError ? `the disk is full (${this.#writeError.message})` : `the bound of ${this.#bound()} bytes is reached`;
-    throw new GatewayError('GW_ERR_SPOOL_FULL', `spool ${this.#config.dir} cannot take ${need} bytes: ${why}`);
-  }
-
-  /** The segment the next record goes to, starting a new one when it would pass segmentMaxBytes. */
-  #segmentFor(recordBytes: number): Segment {
-    const active = this.#segments[this.#segments.length - 1];
-    if (active && (active.size === 0 || active.size + recordBytes <= this.#config.segmentMaxBytes)) return active;
-    this.#sealPending();
-    const segment: Segment = {
-      firstId: this.#nextId,
-      path: join(this.#config.dir, segmentName(this.#nextId)),
-      lastId: this.#nextId - 1,
-      size: 0,
-      written: 0,
-      oldestMs: Number.NaN,
-      newestMs: Number.NaN,
-      fd: undefined,
-      damaged: [],
-    };
-    this.#segments.push(segment);
-    return segment;
-  }
-
-  #reserve(bytes: number): void {
-    if (this.#pendingLength + bytes <= this.#pending.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#pending.length * 2, this.#pendingLength + bytes));
-    this.#pending.copy(grown, 0, 0, this.#pendingLength);
-    this.#pending = grown;
-  }
-
-  /** Hand the pending bytes to the writer as one chunk for the segment they belong to. */
-  #sealPending(): void {
-    if (this.#pendingLength === 0) return;
-    const segment = this.#segments[this.#segments.length - 1] as Segment;
-    this.#chunks.push({ segment, buf: this.#pending, length: this.#pendingLength, lastId: this.#pendingLastId });
-    this.#pending = this.#spareBuffers.pop() ?? Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
-    this.#pendingLength = 0;
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // Appends within one turn of the event loop share one write.
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      this.#sealPending();
-      void this.#pump();
-    });
-  }
-
-  #pump(): Promise<void> {
-    this.#pumping ??= this.#writeChunks().finally(() => {
-      this.#pumping = undefined;
-    });
-    return this.#pumping;
-  }
-
-  async #writeChunks(): Promise<void> {
-    while (this.#chunks.length > 0 && this.#writeError === undefined) {
-      const chunk = this.#chunks[0] as Chunk;
-      const segment = chunk.segment;
-      try {
-        if (!segment.fd) {
-          segment.fd = await open(segment.path, segment.written === 0 ? 'w' : 'r+', 0o640);
-          if (segment.written === 0) this.#dirDirty = true;
-        }
-        let done = 0;
-        while (done < chunk.length) {
-          const { bytesWritten } = await segment.fd.write(chunk.buf, done, chunk.length - done, segment.written + done);
-          done += bytesWritten;
-        }
-      } catch (err) {
-        await this.#onWriteError(segment, err as NodeJS.ErrnoException);
-        return;
-      }
-      segment.written += chunk.length;
-      this.#metrics.writtenBytes.inc(chunk.length);
-      this.#bytesWritten += chunk.length;
-      this.#writtenThrough = chunk.lastId;
-      this.#dirty.add(segment);
-      this.#chunks.shift();
-      if (chunk.buf.length === INITIAL_BUFFER_BYTES && this.#spareBuffers.length < 2) this.#spareBuffers.push(chunk.buf);
-      if (this.#config.fsync.policy === 'batch') await this.#sync();
-      else if (this.#config.fsync.policy === 'never') this.#settleWaiters(this.#writtenThrough);
-    }
-  }
-
-  /**
-   * A failed write (ENOSPC, EIO): cut the file back to its last complete record, keep the chunk
-   * at the head of the queue and retry later. Appends are refused meanwhile (hasRoomFor is false)
-   * unless whenFull=drop_oldest can free space by dropping the oldest segment.
-   */
-  async #onWriteError(segment: Segment, err: NodeJS.ErrnoException): Promise<void> {
-    this.#writeError = err;
-    this.#log.error({ err: err.message, code: err.code, segment: segment.path }, 'spool write failed; appends refused until it succeeds');
-    await segment.fd?.truncate(segment.written).catch(() => undefined);
-    if (this.#config.whenFull === 'drop_oldest' && this.#dropOldest('full')) {
-      this.#writeError = undefined;
-      setImmediate(() => void this.#pump());
-      return;
-    }
-    const retry = setTimeout(() => {
-      this.#writeError = undefined;
-      void this.#pump().then(() => this.#notifyRoom());
-    }, WRITE_RETRY_MS);
-    retry.unref();
-  }
-
-  // ── durability ─────────────────────────────────────────────────────────────────────────────
-
-  #durable(throughId: number): Promise<void> {
-    if (throughId <= this.#durableThrough) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ throughId, resolve, reject });
-      if (this.#config.fsync.policy === 'group') this.#groupTimer().ref();
-    });
-  }
-
-  async #sync(): Promise<void> {
-    if (this.#syncing) await this.#syncing;
-    const through = this.#writtenThrough;
-    if (through <= this.#durableThrough && this.#dirty.size === 0) return;
-    this.#syncing = (async () => {
-      const dirty = [...this.#dirty];
-      this.#dirty.clear();
-      const dirDirty = this.#dirDirty;
-      this.#dirDirty = false;
-      const started = performance.now();
-      await Promise.all(dirty.map((s) => s.fd?.datasync()));
-      if (dirDirty) await fsyncDirectory(this.#config.dir);
-      this.#metrics.fsyncSeconds.observe((performance.now() - started) / 1000);
-      const active = this.#segments[this.#segments.length - 1];
-      for (const s of dirty) {
-        // A sealed segment is complete once synced: its append handle is no longer needed.
-        if (s !== active && s.written === s.size && s.fd) {
-          await s.fd.close();
-          s.fd = undefined;
-        }
-      }
-      this.#settleWaiters(through);
-    })().finally(() => {
-      this.#syncing = undefined;
-    });
-    await this.#syncing;
-  }
-
-  #settleWaiters(durableThrough: number): void {
-    if (durableThrough > this.#durableThrough) this.#durableThrough = durableThrough;
-    while (this.#waiters.length > 0 && (this.#waiters[0] as Waiter).throughId <= this.#durableThrough) {
-      (this.#waiters.shift() as Waiter).resolve();
-    }
-    if (this.#waiters.length === 0) this.#groupTimer().unref();
-  }
-
-  #groupTimer(): NodeJS.Timeout {
-    return this.#timers[0] as NodeJS.Timeout;
-  }
-
-  #upkeepTimer(): NodeJS.Timeout {
-    return this.#timers[1] as NodeJS.Timeout;
-  }
-
-  // ── read and acknowledge ───────────────────────────────────────────────────────────────────
-
   /**
    * Up to `max` records after the read position, in append order, from what has been written (or,
    * with `durableOnly`, made durable: WAL mode sends nothing that a crash could take back).
    * Records already acknowledged are skipped. Damaged records are skipped, counted and settled.
    */
-  async read(max: number, options: { durableOnly?: boolean } = {}): Promise<SpoolRecord[]> {
+  read(max: number, options: { durableOnly?: boolean } = {}): Promise<SpoolRecord[]> {
     if (this.#closed) throw new GatewayError('GW_ERR_SPOOL_CLOSED', 'read from a closed spool');
-    const out: SpoolRecord[] = [];
-    const limitId = options.durableOnly ? this.#durableThrough : this.#writtenThrough;
-    if (!this.#readSegment) {
-      this.#readSegment = this.#segments.find((s) => s.lastId > this.#readLastId);
-      this.#readOffset = 0;
-    }
-    let want = READ_CHUNK_BYTES;
-    while (out.length < max && this.#readSegment && this.#readLastId < limitId) {
-      const segment = this.#readSegment;
-      const available = segment.written - this.#readOffset;
-      if (available <= 0) {
-        if (!this.#advanceReadSegment(segment)) break;
-        continue;
-      }
-      const length = Math.min(available, want);
-      const bytes = await this.#readBytes(segment, this.#readOffset, length);
-      const more = length < available; // bytes exist past this chunk
-      let offset = 0;
-      let retry = false;
-      while (offset < length && out.length < max) {
-        // Valid means: checksummed and in this segment's id range. Ids at or below the read
-        // position (acknowledged before a restart, or read before a rewind) are skipped quietly.
-        const id = validRecordAt(bytes, offset, length, segment.firstId - 1);
-        if (id < 0) {
-          // A record cut by the end of the chunk, or damage: read on to the end of the written
-          // bytes (damage is rare, a segment is bounded) and decide there.
-          if (more) {
-            want = available;
-            retry = true;
-            break;
-          }
-          offset = this.#skipDamage(segment, bytes, offset, length);
-          continue;
-        }
-        if (id > limitId) break;
-        const size = recordLength(bytes, offset);
-        if (id <= this.#readLastId) {
-          offset += size;
-          continue;
-        }
-        if (id > this.#readLastId + 1) this.#acks.settle(this.#readLastId + 1, id - 1);
-        this.#readLastId = id;
-        if (id > this.#acks.ackedThrough && !this.#acks.isAcked(id)) {
-          const entry = decodeEntry(bytes, offset + HEADER_BYTES, offset + size, this.#strings);
-          if (typeof entry === 'string') {
-            this.#metrics.corruptRecords.inc({ stage: 'read' });
-            this.#log.error({ segment: segment.path, offset: this.#readOffset + offset, id, reason: entry }, 'spool: undecodable record skipped');
-            this.#acks.settle(id, id);
-          } else {
-            out.push({ id, entry });
-          }
-        }
-        offset += size;
-      }
-      this.#readOffset += offset;
-      if (!retry && offset < length) break; // stopped at limitId or max
-    }
-    return out;
+    return this.#reader.read(max, options.durableOnly ? this.#writer.durableThrough : this.#writer.writtenThrough);
   }
 
   /** Acknowledge a record: Kafka has it. Out-of-order acknowledgements are fine. */
@@ -605,7 +243,7 @@ export class Spool implements SpoolGaugeSource {
 
   /** Move the read position back to the first unacknowledged record (after a producer reset). */
   rewind(): void {
-    this.#rewindReader();
+    this.#reader.rewind();
   }
 
   get ackedThrough(): number {
@@ -613,7 +251,7 @@ export class Spool implements SpoolGaugeSource {
   }
 
   get durableThrough(): number {
-    return this.#durableThrough;
+    return this.#writer.durableThrough;
   }
 
   stats(): SpoolStats {
@@ -622,58 +260,37 @@ export class Spool implements SpoolGaugeSource {
       bytes: this.heldBytes(),
       segments: this.#segments.length,
       ackedThrough: this.#acks.ackedThrough,
-      nextId: this.#nextId,
-      durableThrough: this.#durableThrough,
+      nextId: this.#writer.nextId,
+      durableThrough: this.#writer.durableThrough,
       oldestTimestampMs: this.#oldestUnackedMs(),
     };
   }
 
-  #rewindReader(): void {
-    const through = this.#acks.ackedThrough;
-    this.#readSegment = this.#segments.find((s) => s.lastId > through) ?? this.#segments[this.#segments.length - 1];
-    this.#readOffset = 0;
-    this.#readLastId = through;
+  /** Write and sync everything appended, persist the ledger, release the lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#upkeepTimer);
+    await this.#writer.close();
+    await this.#releaseAcknowledged();
+    await this.#ledgerFile.close();
+    await this.#releaseLock();
   }
 
-  #advanceReadSegment(segment: Segment): boolean {
-    const index = this.#segments.indexOf(segment);
-    const next = this.#segments[index + 1];
-    // Stay on the active segment (or a sealed one not yet fully written) until more arrives.
-    if (!next || segment.written < segment.size) return false;
-    this.#readSegment = next;
-    this.#readOffset = 0;
-    return true;
-  }
+  // ── bounds and upkeep ──────────────────────────────────────────────────────────────────────
 
-  async #readBytes(segment: Segment, position: number, length: number): Promise<Buffer> {
-    const bytes = Buffer.allocUnsafe(length);
-    const fd = await open(segment.path, 'r');
-    try {
-      let fill = 0;
-      while (fill < length) {
-        const { bytesRead } = await fd.read(bytes, fill, length - fill, position + fill);
-        if (bytesRead === 0) throw new Error(`${segment.path} is shorter than the spool wrote (${position + fill} < ${position + length})`);
-        fill += bytesRead;
+  #makeRoom(need: number): void {
+    if (this.hasRoomFor(need)) return;
+    if (this.#config.whenFull === 'drop_oldest') {
+      while (!this.hasRoomFor(need) && this.#dropOldest('full')) {
+        // one sealed segment at a time
       }
-      return bytes;
-    } finally {
-      await fd.close();
+      if (this.hasRoomFor(need)) return;
     }
+    const failed = this.#writer.failed;
+    const why = failed ? `the disk is full (${failed.message})` : `the bound of ${this.#bound()} bytes is reached`;
+    throw new GatewayError('GW_ERR_SPOOL_FULL', `spool ${this.#config.dir} cannot take ${need} bytes: ${why}`);
   }
-
-  /** Resynchronise after damage found while reading: skip to the next valid record, count it. */
-  #skipDamage(segment: Segment, bytes: Buffer, offset: number, fill: number): number {
-    let next = offset + 1;
-    while (next < fill && validRecordAt(bytes, next, fill, segment.firstId - 1) < 0) next++;
-    const at = this.#readOffset + offset;
-    if (segment.damaged.some((d) => d.offset <= at && at < d.offset + d.bytes)) return next;
-    this.#metrics.corruptRecords.inc({ stage: 'read' });
-    this.#metrics.corruptBytes.inc({ stage: 'read' }, next - offset);
-    this.#log.error({ segment: segment.path, offset: this.#readOffset + offset, bytes: next - offset }, 'spool: damaged range skipped while reading');
-    return next;
-  }
-
-  // ── release, bounds and upkeep ─────────────────────────────────────────────────────────────
 
   #bound(): number {
     return effectiveBound(
@@ -692,11 +309,11 @@ export class Spool implements SpoolGaugeSource {
   /** Drop the oldest sealed segment unacknowledged: data loss, counted and logged. */
   #dropOldest(reason: 'full' | 'age'): boolean {
     const oldest = this.#segments[0];
-    if (!oldest || this.#segments.length < 2 || oldest.written < oldest.size) return false;
+    if (!oldest || this.#segments.length < 2 || !isComplete(oldest)) return false;
     const lost = Math.max(0, oldest.lastId - Math.max(this.#acks.ackedThrough, oldest.firstId - 1));
     this.#acks.forceThrough(oldest.lastId);
     this.#removeSegment(oldest);
-    if (this.#readSegment === oldest || (this.#readLastId < oldest.lastId)) this.#rewindReader();
+    this.#reader.skipThrough(oldest.lastId);
     this.#metrics.dropped.inc({ reason }, lost);
     this.#lostSinceLog += lost;
     const now = this.#now();
@@ -713,15 +330,9 @@ export class Spool implements SpoolGaugeSource {
 
   #removeSegment(segment: Segment): void {
     this.#segments.splice(this.#segments.indexOf(segment), 1);
-    if (this.#readSegment === segment) {
-      // read() finds the next segment holding ids above the read position.
-      this.#readSegment = undefined;
-      this.#readOffset = 0;
-    }
-    this.#dirty.delete(segment);
     this.#diskBytes -= segment.size;
-    void segment.fd?.close().catch(() => undefined);
-    segment.fd = undefined;
+    this.#writer.forget(segment);
+    this.#reader.removed(segment);
     void unlink(segment.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') this.#log.warn({ err: err.message, segment: segment.path }, 'spool: could not delete a released segment');
     });
@@ -730,17 +341,16 @@ export class Spool implements SpoolGaugeSource {
   /** Persist the acknowledged prefix, then delete the segments it fully covers. */
   async #releaseAcknowledged(): Promise<void> {
     const through = this.#acks.ackedThrough;
-    if (through !== this.#ledgerAckedThrough) {
-      this.#ledgerGeneration++;
-      const written = await writeLedger(this.#ledgerFile, { generation: this.#ledgerGeneration, ackedThrough: through });
+    if (through !== this.#ledger.ackedThrough) {
+      this.#ledger = { generation: this.#ledger.generation + 1, ackedThrough: through };
+      const written = await writeLedger(this.#ledgerFile, this.#ledger);
       this.#metrics.writtenBytes.inc(written);
-      this.#bytesWritten += written;
-      this.#ledgerAckedThrough = through;
+      this.#ledgerBytesWritten += written;
     }
     let freed = false;
     while (this.#segments.length > 1) {
       const oldest = this.#segments[0] as Segment;
-      if (oldest.lastId > this.#ledgerAckedThrough || oldest.written < oldest.size) break;
+      if (oldest.lastId > this.#ledger.ackedThrough || !isComplete(oldest)) break;
       this.#removeSegment(oldest);
       freed = true;
     }
@@ -751,24 +361,14 @@ export class Spool implements SpoolGaugeSource {
     while (this.#roomWaiters.length > 0 && this.hasRoomFor((this.#roomWaiters[0] as RoomWaiter).bytes)) {
       (this.#roomWaiters.shift() as RoomWaiter).resolve();
     }
-    if (this.#roomWaiters.length === 0) this.#upkeepTimer().unref();
-  }
-
-  #startTimers(): void {
-    const group = setInterval(() => {
-      if (this.#config.fsync.policy === 'group') void this.#sync().catch((err: Error) => this.#failWaiters(err));
-    }, this.#config.fsync.intervalMs);
-    group.unref();
-    const upkeep = setInterval(() => void this.#upkeep(), LEDGER_INTERVAL_MS);
-    upkeep.unref();
-    this.#timers.push(group, upkeep);
+    if (this.#roomWaiters.length === 0) this.#upkeepTimer.unref();
   }
 
   async #upkeep(): Promise<void> {
     this.#rate.tick();
     try {
       await this.#releaseAcknowledged();
-      await this.#dropExpired();
+      this.#dropExpired();
       await this.#refreshDiskFree();
       this.#warnCapacity();
     } catch (err) {
@@ -776,7 +376,7 @@ export class Spool implements SpoolGaugeSource {
     }
   }
 
-  async #dropExpired(): Promise<void> {
+  #dropExpired(): void {
     if (this.#config.maxAgeHours === undefined) return;
     const cutoff = this.#now() - this.#config.maxAgeHours * 3_600_000;
     while (this.#segments.length > 1 && (this.#segments[0] as Segment).newestMs < cutoff && this.#dropOldest('age')) {
@@ -789,13 +389,11 @@ export class Spool implements SpoolGaugeSource {
     this.#diskFree = s.bavail * s.bsize;
   }
 
-  #lastCapacityWarnMs = 0;
-
   #warnCapacity(): void {
     const needed = bytesNeeded(this.#config.capacityHours, this.#rate.bytesPerSecond);
     if (needed === undefined || !this.#rate.settled) return;
     const now = this.#now();
-    if (now - this.#lastCapacityWarnMs < 3_600_000) return;
+    if (now - this.#lastCapacityWarnMs < CAPACITY_WARN_INTERVAL_MS) return;
     const available = this.#diskFree + this.#diskBytes;
     const hours = this.#config.capacityHours as number;
     if (this.#config.maxBytes !== undefined && needed > this.#config.maxBytes) {
@@ -807,38 +405,10 @@ export class Spool implements SpoolGaugeSource {
     }
   }
 
-  #failWaiters(err: Error): void {
-    this.#log.error({ err: err.message }, 'spool fsync failed');
-    for (const w of this.#waiters.splice(0)) w.reject(err);
-  }
-
-  /** Write and sync everything appended, persist the ledger, release the lock. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const t of this.#timers) clearInterval(t);
-    this.#sealPending();
-    this.#writeError = undefined;
-    await this.#pump();
-    if (this.#chunks.length > 0) this.#log.error({ records: this.#nextId - 1 - this.#writtenThrough }, 'spool closed with records it could not write');
-    await this.#sync();
-    this.#settleWaiters(this.#durableThrough);
-    for (const w of this.#waiters.splice(0)) {
-      w.reject(new GatewayError('GW_ERR_SPOOL_CLOSED', `spool closed before record ${w.throughId} was written`));
-    }
-    await this.#releaseAcknowledged();
-    for (const s of this.#segments) {
-      await s.fd?.close();
-      s.fd = undefined;
-    }
-    await this.#ledgerFile.close();
-    await this.#releaseLock();
-  }
-
   // ── gauges ─────────────────────────────────────────────────────────────────────────────────
 
   heldRecords(): number {
-    return Math.max(0, this.#nextId - 1 - this.#acks.ackedThrough - this.#acks.pending);
+    return Math.max(0, this.#writer.nextId - 1 - this.#acks.ackedThrough - this.#acks.pending);
   }
 
   heldBytes(): number {
@@ -855,7 +425,7 @@ export class Spool implements SpoolGaugeSource {
   }
 
   writeAmplification(): number {
-    return this.#payloadBytes === 0 ? 0 : this.#bytesWritten / this.#payloadBytes;
+    return this.#payloadBytes === 0 ? 0 : (this.#writer.bytesWritten + this.#ledgerBytesWritten) / this.#payloadBytes;
   }
 
   ingestBytesPerSecond(): number {
@@ -879,11 +449,16 @@ export class Spool implements SpoolGaugeSource {
   }
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
-  const fd = await open(dir, 'r');
-  try {
-    await fd.sync();
-  } finally {
-    await fd.close();
+/** The ledger file, created if missing and given its full size once, so that updating it in place
+ *  never needs a new block on a disk that may be full by then (releasing segments depends on it). */
+async function openLedger(dir: string): Promise<FileHandle> {
+  const path = join(dir, LEDGER_FILE);
+  await (await open(path, 'a')).close();
+  const file = await open(path, 'r+');
+  const { size } = await file.stat();
+  if (size < LEDGER_BYTES) {
+    await file.write(Buffer.alloc(LEDGER_BYTES - size), 0, LEDGER_BYTES - size, size);
+    await file.datasync();
   }
+  return file;
 }
