@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   GW_ERR_KAFKA_FEATURE: 'the config needs a librdkafka feature this build lacks (zstd, ssl, sasl)',
   GW_ERR_KAFKA_CONNECT: 'the Kafka producer could not connect to any bootstrap broker',
   GW_ERR_KAFKA_PRODUCE: 'librdkafka refused a record synchronously (queue full, too large, fatal)',
+  GW_ERR_KAFKA_TOPIC: 'a topic is missing, or could not be read to its end in time',
   GW_ERR_KAFKA_DELIVERY: 'a delivery report said Kafka did not take the record',
   GW_ERR_SPOOL_LOCKED: 'another live process owns the spool directory',
   GW_ERR_SPOOL_FULL: 'the spool is at its bound (or the disk is full) and whenFull is block',

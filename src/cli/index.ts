@@ -5,6 +5,7 @@ import type { Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand } from './run.js';
 import { spoolCommand } from './spool.js';
+import { verifyTopicCommand } from './verify-topic.js';
 
 // The dispatcher: `gridgate <command> [args]`. Commands are an explicit table; simulate, decode
 // and probe join it with their issues.
@@ -13,6 +14,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   run: runCommand,
   'check-config': checkConfigCommand,
   spool: spoolCommand,
+  'verify-topic': verifyTopicCommand,
 };
 
 export function usage(): string {
@@ -58,6 +60,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof GatewayError && err.code === 'GW_ERR_USAGE') {
       process.stderr.write(`gridgate ${err.message}\nTry: gridgate ${name} --help\n`);
       return EXIT.USAGE;
+    }
+    if (err instanceof GatewayError && err.code !== 'GW_ERR_INTERNAL') {
+      // An expected failure (a missing topic, an unreachable broker): one line an operator can act on.
+      process.stderr.write(`gridgate ${name}: ${err.message} [${err.code}]\n`);
+      return EXIT.FAILURE;
     }
     process.stderr.write(`gridgate ${name}: ${codeOf(err)}: ${(err as Error).stack ?? String(err)}\n`);
     return EXIT.SOFTWARE;

@@ -14,7 +14,6 @@ export interface RdkafkaConfig {
 
 export function rdkafkaConfig(config: KafkaConfig, clientId: string): RdkafkaConfig {
   const global: ProducerGlobalConfig = {
-    'bootstrap.servers': config.brokers.join(','),
     'client.id': clientId,
     'enable.idempotence': true,
     'max.in.flight.requests.per.connection': 5,
@@ -28,21 +27,7 @@ export function rdkafkaConfig(config: KafkaConfig, clientId: string): RdkafkaCon
     // One report per message, without copying the payload back (dr_msg_cb would).
     dr_cb: true,
   };
-  const security = config.security;
-  global['security.protocol'] = security.protocol;
-  if (security.protocol === 'ssl' || security.protocol === 'sasl_ssl') {
-    const tls = security.tls;
-    if (tls.caFile) global['ssl.ca.location'] = tls.caFile;
-    if (tls.certFile) global['ssl.certificate.location'] = tls.certFile;
-    if (tls.keyFile) global['ssl.key.location'] = tls.keyFile;
-    if (tls.keyPassword) global['ssl.key.password'] = tls.keyPassword.reveal();
-    global['ssl.endpoint.identification.algorithm'] = tls.verifyHostname;
-  }
-  if (security.sasl && (security.protocol === 'sasl_plaintext' || security.protocol === 'sasl_ssl')) {
-    global['sasl.mechanisms'] = security.sasl.mechanism;
-    global['sasl.username'] = security.sasl.username;
-    global['sasl.password'] = security.sasl.password.reveal();
-  }
+  Object.assign(global, connectionConfig(config));
   const topic: ProducerTopicConfig = {
     'request.required.acks': -1,
     // librdkafka fails queued records after 5 minutes by default; an outage of any length must
@@ -50,6 +35,31 @@ export function rdkafkaConfig(config: KafkaConfig, clientId: string): RdkafkaCon
     'message.timeout.ms': 0,
   };
   return { global, topic };
+}
+
+/**
+ * How to reach and authenticate to the brokers: bootstrap servers, TLS and SASL. Shared by the
+ * producer and by consumers such as `gridgate verify-topic`, so both connect the same way.
+ */
+export function connectionConfig(config: KafkaConfig): Record<string, string> {
+  const out: Record<string, string> = {
+    'bootstrap.servers': config.brokers.join(','),
+    'security.protocol': config.security.protocol,
+  };
+  const { protocol, tls, sasl } = config.security;
+  if (protocol === 'ssl' || protocol === 'sasl_ssl') {
+    if (tls.caFile) out['ssl.ca.location'] = tls.caFile;
+    if (tls.certFile) out['ssl.certificate.location'] = tls.certFile;
+    if (tls.keyFile) out['ssl.key.location'] = tls.keyFile;
+    if (tls.keyPassword) out['ssl.key.password'] = tls.keyPassword.reveal();
+    out['ssl.endpoint.identification.algorithm'] = tls.verifyHostname;
+  }
+  if (sasl && (protocol === 'sasl_plaintext' || protocol === 'sasl_ssl')) {
+    out['sasl.mechanisms'] = sasl.mechanism;
+    out['sasl.username'] = sasl.username;
+    out['sasl.password'] = sasl.password.reveal();
+  }
+  return out;
 }
 
 /** librdkafka leaves out codecs and protocols whose libraries were missing at build time. */
