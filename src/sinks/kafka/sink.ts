@@ -22,7 +22,6 @@ export class KafkaSink implements Component {
   readonly #metrics: KafkaMetrics;
   readonly #stopping = new AbortController();
   #producer: KafkaProducer | undefined;
-  #connecting: Promise<void> | undefined;
   #lastError = 'connecting';
   #attemptInProgress = false;
 
@@ -44,12 +43,7 @@ export class KafkaSink implements Component {
       { brokers: this.#config.brokers, clientId: this.#clientId, librdkafka: Kafka.librdkafkaVersion },
       'connecting to Kafka',
     );
-    this.#connecting = this.#connectLoop(this.#stopping.signal);
-  }
-
-  /** Resolves once connected (or once stop() gave up connecting). */
-  async connected(): Promise<void> {
-    await this.#connecting;
+    void this.#connectLoop(this.#stopping.signal);
   }
 
   async stop(deadline: Deadline): Promise<void> {

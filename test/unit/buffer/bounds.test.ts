@@ -66,6 +66,15 @@ describe('spool bounds', () => {
     await spool.close();
   });
 
+  it('sizes capacity from what it appends plus what went to Kafka directly (observeIngest)', async () => {
+    const { spool, registry } = await openSpool(await tempDir(), { maxBytes: 3_600_000_000 });
+    spool.observeIngest(1_000_000); // spill mode: records that never touched the disk still count
+    await new Promise((r) => setTimeout(r, 1100)); // one upkeep tick
+    assert.equal(await metricValue(registry, 'gridgate_spool_ingest_bytes_per_second'), 1_000_000);
+    assert.equal(await metricValue(registry, 'gridgate_spool_capacity_seconds'), 3600);
+    await spool.close();
+  });
+
   it('reports the age of the oldest unacknowledged record and how many hours it can hold', async () => {
     let now = 1_700_000_000_000;
     const { spool, registry } = await openSpool(await tempDir(), { capacityHours: 4 }, () => now);
