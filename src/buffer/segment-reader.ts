@@ -98,6 +98,11 @@ export class SegmentReader {
     return out;
   }
 
+  /** The last id handed out (or skipped as acknowledged or damaged). */
+  get position(): number {
+    return this.#lastId;
+  }
+
   /** Back to the first unacknowledged record. */
   rewind(): void {
     const through = this.#acks.ackedThrough;

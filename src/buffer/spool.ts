@@ -241,6 +241,11 @@ export class Spool implements SpoolGaugeSource {
     this.#metrics.acknowledged.inc();
   }
 
+  /** Records appended after the read position, written or still pending: the reader has not caught up. */
+  hasUnread(): boolean {
+    return this.#writer.nextId - 1 > this.#reader.position;
+  }
+
   /** Move the read position back to the first unacknowledged record (after a producer reset). */
   rewind(): void {
     this.#reader.rewind();

@@ -1,0 +1,266 @@
+import type { Logger } from '../../observability/logger.js';
+import type { SpoolEntry } from '../../buffer/entry-codec.js';
+import type { Spool, SpoolRecord } from '../../buffer/spool.js';
+import { GatewayError } from '../../errors.js';
+import type { KafkaProducer } from './producer.js';
+
+// Delivery: every record reaches Kafka once, in order per stream, through outages of any length
+// (up to the spool's capacity). Records enter with offer(); they leave gridgate's custody only on
+// a successful delivery report.
+//
+//                offer()
+//                   │
+//        ┌──────────┴──────────────────────────────┐
+//   LIVE │ produce directly; unresolved records    │ SPILLING / DRAINING: append to the spool,
+//        │ kept in memory                          │ behind whatever it holds (per-stream FIFO)
+//        └──────────┬──────────────────────────────┘
+//   LIVE ──stall, queue full, failed report──▶ SPILLING: first the unresolved live records are
+//        appended to the spool in order (remembered: a later success acks the spool copy, and the
+//        reader skips it), then everything new goes behind them.
+//   SPILLING ──no live record left in flight──▶ DRAINING: produce from the spool in order, in a
+//        bounded window, acknowledging each spool record on its delivery report. A live record and
+//        its spool copy are never in flight together, so an outage alone causes no duplicate.
+//   DRAINING ──reader caught up, nothing in flight──▶ LIVE
+//
+// WAL mode skips LIVE: every record is appended and made durable first, then sent from the spool.
+// A producer that fails fatally (produce() throwing -150) is replaced by the caller
+// (replaceProducer), and the spool is read again from its first unacknowledged record.
+
+export type DeliveryMode = 'spill' | 'wal';
+type State = 'live' | 'spilling' | 'draining';
+
+export interface DeliveryOptions {
+  spool: Spool;
+  mode: DeliveryMode;
+  log: Logger;
+  /** Spill when the oldest unresolved live record has waited this long (broker slow or gone). */
+  stallMs: number;
+  /** Spill when this many live records are unresolved. */
+  liveWindow: number;
+  /** Spool records in flight at once while draining. */
+  drainWindow: number;
+  /** librdkafka reported a fatal error (-150): the caller rebuilds the producer (replaceProducer). */
+  onFatal?: (err: Error) => void;
+}
+
+interface LiveRecord {
+  entry: SpoolEntry;
+  sentAt: number;
+  /** Set once a copy went to the spool on leaving LIVE. */
+  spoolId?: number;
+}
+
+export class Delivery {
+  readonly #o: DeliveryOptions;
+  #producer: KafkaProducer | undefined;
+  #state: State;
+  /** Unresolved live records by produce order (Map keeps insertion order). */
+  readonly #live = new Map<number, LiveRecord>();
+  #nextLive = 1;
+  #drainInFlight = 0;
+  #draining = false;
+  /** Spool records read but refused by a full producer queue: sent first on the next round. */
+  #carry: SpoolRecord[] = [];
+  /** Bumped with every producer, so reports from a replaced one are told apart. */
+  #generation = 0;
+  readonly #timer: NodeJS.Timeout;
+  #stopped = false;
+  #transitions = 0;
+
+  constructor(options: DeliveryOptions) {
+    this.#o = options;
+    this.#state = options.mode === 'wal' ? 'draining' : 'spilling';
+    this.#timer = setInterval(() => this.#tick(), Math.max(20, Math.min(250, options.stallMs / 4)));
+    this.#timer.unref();
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** How often the state changed (for tests and metrics). */
+  get transitions(): number {
+    return this.#transitions;
+  }
+
+  /** Live records in flight plus spool records in flight. */
+  get inFlight(): number {
+    return this.#live.size + this.#drainInFlight;
+  }
+
+  /** Use this producer from now on (connected at boot, or rebuilt after a fatal error). */
+  replaceProducer(producer: KafkaProducer | undefined): void {
+    const replacing = this.#producer !== undefined;
+    this.#producer = producer;
+    this.#generation++;
+    this.#drainInFlight = 0;
+    this.#carry = [];
+    // What the old producer had not confirmed is read again from the spool.
+    if (replacing) this.#o.spool.rewind();
+    if (producer) void this.#drain();
+  }
+
+  /**
+   * Take records. Returns false when the spool is full (whenFull=block): the caller must hold
+   * further records until spool.waitForRoom() resolves. Nothing offered is ever dropped here.
+   */
+  offer(entries: readonly SpoolEntry[]): boolean {
+    if (this.#stopped) throw new GatewayError('GW_ERR_SPOOL_CLOSED', 'offer after the sink stopped');
+    if (this.#state !== 'live') return this.#spoolAppend(entries);
+    const producer = this.#producer;
+    for (const [i, entry] of entries.entries()) {
+      if (!producer || this.#live.size >= this.#o.liveWindow) {
+        this.#leaveLive('the live window is full');
+        return this.#spoolAppend(entries.slice(i));
+      }
+      const id = this.#nextLive++;
+      this.#live.set(id, { entry, sentAt: Date.now() });
+      try {
+        producer.produce(toOutgoing(entry), (err) => this.#onLiveReport(id, err));
+      } catch (err) {
+        this.#live.delete(id);
+        this.#leaveLive((err as Error).message);
+        return this.#spoolAppend(entries.slice(i));
+      }
+    }
+    return true;
+  }
+
+  /** Stop taking records; spill what is unresolved so that the spool holds everything not in Kafka. */
+  async stop(flush: (timeoutMs: number) => Promise<boolean>, timeoutMs: number): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await flush(timeoutMs);
+    if (this.#live.size > 0) this.#leaveLive('shutdown');
+  }
+
+  #onLiveReport(id: number, err: Error | null): void {
+    const record = this.#live.get(id);
+    if (!record) return;
+    // Not in Kafka: spill while it is still among the unresolved, so its copy keeps its place.
+    if (err && record.spoolId === undefined) this.#leaveLive(err.message);
+    this.#live.delete(id);
+    if (!err && record.spoolId !== undefined) this.#o.spool.ack(record.spoolId);
+    if (this.#state === 'spilling' && this.#live.size === 0) this.#startDraining();
+  }
+
+  /** LIVE → SPILLING: unresolved live records go to the spool first, in order, then new ones. */
+  #leaveLive(reason: string): void {
+    if (this.#state === 'live') {
+      this.#state = 'spilling';
+      this.#transitions++;
+      this.#o.log.warn({ reason, unresolved: this.#live.size }, 'kafka not keeping up: spilling to the spool');
+    }
+    const copies = [...this.#live.values()].filter((r) => r.spoolId === undefined);
+    if (copies.length === 0) return;
+    try {
+      const receipt = this.#o.spool.append(copies.map((r) => r.entry));
+      copies.forEach((r, i) => (r.spoolId = receipt.firstId + i));
+    } catch (err) {
+      // The spool is full: these stay in librdkafka's queue only. Logged as what they are.
+      this.#o.log.error({ err: (err as Error).message, records: copies.length }, 'records in flight could not be spooled');
+    }
+  }
+
+  #spoolAppend(entries: readonly SpoolEntry[]): boolean {
+    if (entries.length === 0) return true;
+    let durable: Promise<void>;
+    try {
+      durable = this.#o.spool.append(entries).durable;
+    } catch (err) {
+      if ((err as GatewayError).code === 'GW_ERR_SPOOL_FULL') return false;
+      throw err;
+    }
+    // WAL sends only what is durable: drain as soon as the group commit covers it.
+    if (this.#o.mode === 'wal') void durable.then(() => this.#drain(), () => undefined);
+    else if (this.#state === 'draining') void this.#drain();
+    return true;
+  }
+
+  #startDraining(): void {
+    this.#state = 'draining';
+    this.#transitions++;
+    this.#o.log.info('kafka keeping up again: draining the spool in order');
+    void this.#drain();
+  }
+
+  /** Send spool records in order within the drain window; LIVE again once caught up (spill mode). */
+  async #drain(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#state === 'draining' && this.#producer && this.#drainInFlight < this.#o.drainWindow) {
+        const want = this.#o.drainWindow - this.#drainInFlight;
+        const records = this.#carry.length > 0 ? this.#carry.splice(0) : await this.#o.spool.read(want, { durableOnly: this.#o.mode === 'wal' });
+        if (records.length === 0) {
+          // Caught up only when nothing is unread at all: appended records may still be on their
+          // way to the file, and they must go out before anything newer goes live.
+          if (this.#o.mode === 'spill' && this.#drainInFlight === 0 && !this.#o.spool.hasUnread() && !this.#stopped) {
+            this.#state = 'live';
+            this.#transitions++;
+            this.#o.log.info('spool drained: sending live');
+          }
+          return;
+        }
+        if (!this.#send(records)) return;
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Produce spool records in order; false when the producer refused one (the rest are carried). */
+  #send(records: SpoolRecord[]): boolean {
+    const producer = this.#producer as KafkaProducer;
+    const generation = this.#generation;
+    for (const [i, r] of records.entries()) {
+      try {
+        producer.produce(toOutgoing(r.entry), (err) => this.#onDrainReport(generation, r.id, err));
+      } catch (err) {
+        this.#carry = records.slice(i);
+        this.#onRefused(err as GatewayError);
+        return false;
+      }
+      this.#drainInFlight++;
+    }
+    return true;
+  }
+
+  #onRefused(err: GatewayError): void {
+    const code = (err.cause as { code?: number } | undefined)?.code;
+    if (code === -150) {
+      this.#o.log.error({ err: err.message }, 'fatal producer error: the producer is rebuilt and unconfirmed records are sent again');
+      this.#o.onFatal?.(err);
+    } else {
+      this.#o.log.warn({ err: err.message }, 'drain paused: the producer queue is full');
+    }
+  }
+
+  #onDrainReport(generation: number, spoolId: number, err: Error | null): void {
+    if (!err) this.#o.spool.ack(spoolId); // in Kafka, whichever producer took it there
+    if (generation !== this.#generation) return;
+    this.#drainInFlight--;
+    if (err) {
+      // It stays unacknowledged in the spool: sent again once the producer is rebuilt or at restart.
+      this.#o.log.warn({ err: err.message, spoolId }, 'spooled record not delivered; it stays in the spool');
+      return;
+    }
+    if (this.#drainInFlight < this.#o.drainWindow / 2) void this.#drain();
+  }
+
+  #tick(): void {
+    if (this.#state === 'live') {
+      const oldest = this.#live.values().next().value as LiveRecord | undefined;
+      if (oldest && Date.now() - oldest.sentAt > this.#o.stallMs) this.#leaveLive(`no delivery report for ${this.#o.stallMs} ms`);
+    } else if (this.#state === 'spilling' && this.#live.size === 0) {
+      this.#startDraining();
+    } else if (this.#state === 'draining') {
+      void this.#drain();
+    }
+  }
+}
+
+function toOutgoing(entry: SpoolEntry): { topic: string; key: string; value: Buffer; headers?: Readonly<Record<string, string>>; timestampMs: number } {
+  const value = Buffer.isBuffer(entry.value) ? entry.value : Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength);
+  return entry.headers ? { topic: entry.topic, key: entry.key, value, headers: entry.headers, timestampMs: entry.timestampMs } : { topic: entry.topic, key: entry.key, value, timestampMs: entry.timestampMs };
+}
