@@ -29,6 +29,19 @@ export const SiteConfigSchema = Type.Object(
     title: 'gridgate site configuration',
     description: 'One file per substation site, usually /etc/gridgate/sites/<site>.yaml.',
     additionalProperties: false,
+    // WAL mode writes every record to the spool before sending it: it cannot run without one.
+    if: {
+      type: 'object',
+      properties: {
+        kafka: {
+          type: 'object',
+          properties: { delivery: { type: 'object', properties: { mode: { const: 'wal' } }, required: ['mode'] } },
+          required: ['delivery'],
+        },
+      },
+      required: ['kafka'],
+    },
+    then: { required: ['spool'] },
   },
 );
 

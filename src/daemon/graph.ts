@@ -7,7 +7,7 @@ import { KafkaSink } from '../sinks/kafka/sink.js';
 import type { Component, Readiness } from './component.js';
 
 // The component graph of one site, in start order. Factories are pure: no sockets or timers until
-// start(). The pipeline and the sources join here as their issues land, after the spool, the
+// start(). The pipeline and the sources join here as their issues land, after the sink, the
 // sources last (an explicit map from source type to
 // factory in src/protocols/, never registration by import side effect).
 
@@ -26,7 +26,9 @@ export function buildGraph(
 ): Graph {
   const child = (component: string): Logger => log.child({ component });
   const http = new HealthServer(config.http, registry, readiness, child('http'));
-  const sink = new KafkaSink({ config: config.kafka, site: config.site, log: child('kafka-sink'), registry });
   const spool = config.spool ? new SpoolComponent(config.spool, child('spool'), registry) : undefined;
-  return { components: spool ? [http, sink, spool] : [http, sink], http, sink, spool };
+  const sink = new KafkaSink({ config: config.kafka, site: config.site, log: child('kafka-sink'), registry, spool });
+  // The spool opens before the sink and closes after it, so the sink can spill what Kafka has not
+  // confirmed at shutdown into a spool that is still open.
+  return { components: spool ? [http, spool, sink] : [http, sink], http, sink, spool };
 }

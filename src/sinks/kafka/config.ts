@@ -116,6 +116,34 @@ export const KafkaSchema = Type.Object(
       { additionalProperties: false, default: {}, description: 'Bound of the in-memory producer queue.' },
     ),
     reconnect: BackoffSchema,
+    delivery: Type.Object(
+      {
+        mode: StringEnum(['spill', 'wal'] as const, {
+          default: 'spill',
+          description:
+            'spill: records go straight to Kafka and to the spool only while Kafka cannot take them (low latency, low flash wear; a crash can lose the in-flight window). wal: every record is durable in the spool before it is sent (a crash loses nothing acknowledged). Needs the spool section.',
+        }),
+        stallMs: Type.Integer({
+          minimum: 50,
+          maximum: 600_000,
+          default: 2000,
+          description: 'Spill when the oldest record sent live has had no delivery report for this many milliseconds.',
+        }),
+        liveWindow: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 10_000,
+          description: 'Spill when this many live records are waiting for their delivery report.',
+        }),
+        drainWindow: Type.Integer({
+          minimum: 1,
+          maximum: 1_000_000,
+          default: 5000,
+          description: 'Records sent from the spool at once while it drains after an outage.',
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'How records reach Kafka through the spool (ARCHITECTURE.md, delivery contract).' },
+    ),
     security: SecuritySchema,
   },
   {

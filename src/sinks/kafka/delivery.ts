@@ -126,12 +126,17 @@ export class Delivery {
     return true;
   }
 
-  /** Stop taking records; spill what is unresolved so that the spool holds everything not in Kafka. */
-  async stop(flush: (timeoutMs: number) => Promise<boolean>, timeoutMs: number): Promise<void> {
+  /**
+   * Stop taking records; give Kafka until the deadline, then spill the live records it has not
+   * confirmed, so that the spool holds everything not in Kafka. Returns how many were spilled.
+   */
+  async stop(flush: (timeoutMs: number) => Promise<boolean>, timeoutMs: number): Promise<number> {
     this.#stopped = true;
     clearInterval(this.#timer);
     await flush(timeoutMs);
+    const unresolved = [...this.#live.values()].filter((r) => r.spoolId === undefined).length;
     if (this.#live.size > 0) this.#leaveLive('shutdown');
+    return unresolved;
   }
 
   #onLiveReport(id: number, err: Error | null): void {

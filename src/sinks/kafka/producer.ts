@@ -142,13 +142,20 @@ export class KafkaProducer {
     return this.#pending.size === 0;
   }
 
-  async disconnect(): Promise<void> {
+  /** Disconnect, waiting at most timeoutMs (a broker that is down cannot slow the stop further). */
+  async disconnect(timeoutMs = 5_000): Promise<void> {
     const producer = this.#producer;
     if (!producer) return;
     this.#producer = undefined;
     this.#metrics.connected.set(0);
     producer.setPollInterval(0);
-    await new Promise<void>((resolve) => producer.disconnect(5_000, () => resolve()));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      producer.disconnect(timeoutMs, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   #onDeliveryReport(err: LibrdKafkaError | null | undefined, report: DeliveryReport): void {

@@ -1,18 +1,27 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
 import type { Registry } from 'prom-client';
+import type { SpoolComponent } from '../../buffer/component.js';
+import type { SpoolEntry } from '../../buffer/entry-codec.js';
 import type { Component, Deadline, Readiness } from '../../daemon/component.js';
 import type { Logger } from '../../observability/logger.js';
 import { Backoff } from '../../protocols/shared/backoff.js';
 import type { KafkaConfig } from './config.js';
 import { createKafkaMetrics, type KafkaMetrics } from './metrics.js';
+import { Delivery } from './delivery.js';
 import { KafkaProducer } from './producer.js';
 import { assertFeatures, rdkafkaConfig } from './producer-config.js';
+import { GatewayError } from '../../errors.js';
 
 // The Kafka sink as a daemon component. start() returns at once: a backhaul that is down at boot
-// must not keep the gateway (and its sources, and later its spool) from starting, so the first
-// connection is made in the background, a fresh Producer per attempt, with back-off. Once
-// connected, librdkafka reconnects by itself through later outages. /readyz reports the state.
+// must not keep the gateway (and its sources) from starting, so the first connection is made in the
+// background, a fresh Producer per attempt, with back-off. Once connected, librdkafka reconnects by
+// itself through later outages; a fatal producer error builds a new one. With a spool, records
+// enter through offer() and Delivery (delivery.ts) takes them to Kafka through outages. /readyz
+// reports the state.
+
+/** Part of the stop budget kept back from the flush: disconnect, then the spool's close. */
+const STOP_RESERVE_MS = 1000;
 
 export class KafkaSink implements Component {
   readonly name = 'kafka-sink';
@@ -21,12 +30,15 @@ export class KafkaSink implements Component {
   readonly #log: Logger;
   readonly #metrics: KafkaMetrics;
   readonly #stopping = new AbortController();
+  readonly #spool: SpoolComponent | undefined;
+  #delivery: Delivery | undefined;
   #producer: KafkaProducer | undefined;
   #lastError = 'connecting';
   #attemptInProgress = false;
 
-  constructor(options: { config: KafkaConfig; site: string; log: Logger; registry: Registry }) {
+  constructor(options: { config: KafkaConfig; site: string; log: Logger; registry: Registry; spool?: SpoolComponent | undefined }) {
     this.#config = options.config;
+    this.#spool = options.spool;
     this.#clientId = options.config.clientId ?? `gridgate-${options.site}`;
     this.#log = options.log;
     this.#metrics = createKafkaMetrics(options.registry);
@@ -43,39 +55,73 @@ export class KafkaSink implements Component {
       { brokers: this.#config.brokers, clientId: this.#clientId, librdkafka: Kafka.librdkafkaVersion },
       'connecting to Kafka',
     );
+    const spool = this.#spool?.spool;
+    if (spool) {
+      const d = this.#config.delivery;
+      this.#delivery = new Delivery({
+        spool,
+        mode: d.mode,
+        log: this.#log,
+        stallMs: d.stallMs,
+        liveWindow: d.liveWindow,
+        drainWindow: d.drainWindow,
+        onFatal: () => void this.#rebuildProducer(),
+      });
+    }
     void this.#connectLoop(this.#stopping.signal);
+  }
+
+  /**
+   * Hand records to Kafka (through the spool when it must). False means the spool is full
+   * (whenFull=block): hold further records until spool.waitForRoom() resolves. Without a spool
+   * section there is no delivery guarantee to offer, so this throws.
+   */
+  offer(entries: readonly SpoolEntry[]): boolean {
+    if (!this.#delivery) throw new GatewayError('GW_ERR_CONFIG_INVALID', 'the Kafka sink needs the spool section to take records');
+    return this.#delivery.offer(entries);
   }
 
   async stop(deadline: Deadline): Promise<void> {
     this.#stopping.abort();
     const producer = this.#producer;
-    // Not connected yet: nothing was handed to librdkafka, so there is nothing to drain. An attempt
-    // still in progress is not waited for here; the loop drops it when it ends. Its metadata request
-    // runs on a libuv pool thread that cannot be cancelled and that libuv joins at process exit, so
-    // say why the exit may lag.
+    this.#producer = undefined;
     if (!producer) {
+      // Not connected: nothing was handed to librdkafka (offered records are in the spool). An
+      // attempt still in progress is not waited for; its metadata request runs on a libuv pool
+      // thread that cannot be cancelled and that libuv joins at exit, so say why the exit may lag.
+      await this.#delivery?.stop(async () => true, 0);
       if (this.#attemptInProgress) {
-        this.#log.info(
-          { connectTimeoutMs: this.#config.connectTimeoutMs },
-          'a Kafka connection attempt is in progress; the process exits when it ends',
-        );
+        this.#log.info({ connectTimeoutMs: this.#config.connectTimeoutMs }, 'a Kafka connection attempt is in progress; the process exits when it ends');
       }
       return;
     }
-    this.#producer = undefined;
-    const drained = await producer.flush(deadline.remainingMs());
-    if (!drained) {
-      this.#log.error(
-        { inFlight: producer.inFlight },
-        'records still unacknowledged at shutdown deadline; they are not confirmed in Kafka',
-      );
+    // Flush with what is left of the budget, keeping a share for the disconnect and for the
+    // components that stop after the sink (the spool's final fsync).
+    const flushMs = Math.max(0, deadline.remainingMs() - STOP_RESERVE_MS);
+    if (this.#delivery) {
+      // What Kafka has not confirmed by then is spilled to the spool (still open: it stops after
+      // the sink) and sent after the restart.
+      const spilled = await this.#delivery.stop((ms) => producer.flush(ms), flushMs);
+      this.#log.info({ spilled }, spilled > 0 ? 'records Kafka had not confirmed were spilled to the spool' : 'everything sent was confirmed');
+    } else if (!(await producer.flush(flushMs))) {
+      this.#log.error({ inFlight: producer.inFlight }, 'records still unacknowledged at shutdown deadline; they are not confirmed in Kafka');
     }
-    await producer.disconnect();
-    this.#log.info({ drained }, 'kafka producer disconnected');
+    await producer.disconnect(Math.max(100, deadline.remainingMs() / 2));
+    this.#log.info('kafka producer disconnected');
   }
 
   readiness(): Readiness {
     return this.#producer ? { ready: true } : { ready: false, detail: this.#lastError };
+  }
+
+  /** After a fatal error: drop the producer (its unconfirmed records stay in the spool), build a new one. */
+  async #rebuildProducer(): Promise<void> {
+    const old = this.#producer;
+    if (!old || this.#stopping.signal.aborted) return;
+    this.#producer = undefined;
+    this.#delivery?.replaceProducer(undefined);
+    await old.disconnect().catch(() => undefined);
+    await this.#connectLoop(this.#stopping.signal);
   }
 
   async #connectLoop(signal: AbortSignal): Promise<void> {
@@ -107,6 +153,7 @@ export class KafkaSink implements Component {
         return;
       }
       this.#producer = producer;
+      this.#delivery?.replaceProducer(producer);
       this.#log.info({ attempts: backoff.attempts + 1 }, 'kafka producer connected');
       return;
     }

@@ -38,7 +38,7 @@ describe('loading a site config', () => {
 
   it('names an unknown key with file:line:column, its path and the closest known key', () => {
     assert.deepEqual(problemsOf(`${minimal}  lingerms: 5\n`), [
-      'site.yaml:4:3 kafka.lingerms: unknown key "lingerms" (did you mean "lingerMs"?); allowed here: brokers, clientId, compression, lingerMs, pollIntervalMs, connectTimeoutMs, queue, reconnect, security',
+      'site.yaml:4:3 kafka.lingerms: unknown key "lingerms" (did you mean "lingerMs"?); allowed here: brokers, clientId, compression, lingerMs, pollIntervalMs, connectTimeoutMs, queue, reconnect, delivery, security',
     ]);
   });
 
@@ -58,6 +58,10 @@ kafka:
       'site.yaml:5:16 kafka.compression: must be one of: none, gzip, snappy, lz4, zstd',
       'site.yaml:6:13 kafka.security.sasl: required key is missing',
     ]);
+  });
+
+  it('requires the spool section for WAL delivery', () => {
+    assert.deepEqual(problemsOf(`${minimal}  delivery: { mode: wal }\n`), ['site.yaml:1:1 spool: required key is missing']);
   });
 
   it('reports a missing required key at the map that should hold it', () => {
