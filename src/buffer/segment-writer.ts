@@ -142,20 +142,24 @@ export class SegmentWriter {
     const through = this.#writtenThrough;
     if (through <= this.#durableThrough && this.#dirty.size === 0) return;
     this.#syncing = (async () => {
-      const dirty = [...this.#dirty];
+      // What this sync covers: the bytes written when it starts. Writes that land meanwhile mark
+      // their segment dirty again for the next sync.
+      const dirty = [...this.#dirty].map((segment) => ({ segment, written: segment.written }));
       this.#dirty.clear();
       const dirDirty = this.#dirDirty;
       this.#dirDirty = false;
       const started = performance.now();
-      await Promise.all(dirty.map((s) => s.fd?.datasync()));
+      await Promise.all(dirty.map(({ segment }) => segment.fd?.datasync()));
       if (dirDirty) await fsyncDirectory(this.#config.dir);
       this.#metrics.fsyncSeconds.observe((performance.now() - started) / 1000);
       const active = this.#segments[this.#segments.length - 1];
-      for (const s of dirty) {
-        // A sealed segment is complete once synced: its append handle is no longer needed.
-        if (s !== active && isComplete(s) && s.fd) {
-          await s.fd.close();
-          s.fd = undefined;
+      for (const { segment, written } of dirty) {
+        // A sealed segment whose every byte this sync covered needs its append handle no more.
+        // One that was still being written when the sync began keeps it: the writer may be using
+        // it right now, and its last bytes still need the next sync.
+        if (segment !== active && written === segment.size && isComplete(segment) && !this.#dirty.has(segment) && segment.fd) {
+          await segment.fd.close();
+          segment.fd = undefined;
         }
       }
       this.#settle(through);
