@@ -2,6 +2,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { SpoolEntry } from '../../buffer/entry-codec.js';
 import type { Spool, SpoolRecord } from '../../buffer/spool.js';
 import { GatewayError } from '../../errors.js';
+import type { KafkaMetrics } from './metrics.js';
 import type { KafkaProducer } from './producer.js';
 
 // Delivery: every record reaches Kafka once, in order per stream, through outages of any length
@@ -39,6 +40,7 @@ export interface DeliveryOptions {
   liveWindow: number;
   /** Spool records in flight at once while draining. */
   drainWindow: number;
+  metrics?: Pick<KafkaMetrics, 'spooled' | 'replayed' | 'deliveryState'>;
   /** librdkafka reported a fatal error (-150): the caller rebuilds the producer (replaceProducer). */
   onFatal?: (err: Error) => void;
 }
@@ -58,7 +60,7 @@ export class Delivery {
   readonly #live = new Map<number, LiveRecord>();
   #nextLive = 1;
   #drainInFlight = 0;
-  #draining = false;
+  #draining: Promise<void> | undefined;
   /** Spool records read but refused by a full producer queue: sent first on the next round. */
   #carry: SpoolRecord[] = [];
   /** Bumped with every producer, so reports from a replaced one are told apart. */
@@ -69,7 +71,10 @@ export class Delivery {
 
   constructor(options: DeliveryOptions) {
     this.#o = options;
-    this.#state = options.mode === 'wal' ? 'draining' : 'spilling';
+    // Draining first: whatever a previous run left in the spool goes out before anything new, and
+    // with an empty spool the first drain round finds nothing and goes live at once.
+    this.#state = 'draining';
+    this.#publishState();
     this.#timer = setInterval(() => this.#tick(), Math.max(20, Math.min(250, options.stallMs / 4)));
     this.#timer.unref();
   }
@@ -133,6 +138,7 @@ export class Delivery {
   async stop(flush: (timeoutMs: number) => Promise<boolean>, timeoutMs: number): Promise<number> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    await this.#draining; // a drain round in progress ends before the spool closes
     await flush(timeoutMs);
     const unresolved = [...this.#live.values()].filter((r) => r.spoolId === undefined).length;
     if (this.#live.size > 0) this.#leaveLive('shutdown');
@@ -152,8 +158,7 @@ export class Delivery {
   /** LIVE → SPILLING: unresolved live records go to the spool first, in order, then new ones. */
   #leaveLive(reason: string): void {
     if (this.#state === 'live') {
-      this.#state = 'spilling';
-      this.#transitions++;
+      this.#enter('spilling');
       this.#o.log.warn({ reason, unresolved: this.#live.size }, 'kafka not keeping up: spilling to the spool');
     }
     const copies = [...this.#live.values()].filter((r) => r.spoolId === undefined);
@@ -161,6 +166,7 @@ export class Delivery {
     try {
       const receipt = this.#o.spool.append(copies.map((r) => r.entry));
       copies.forEach((r, i) => (r.spoolId = receipt.firstId + i));
+      this.#o.metrics?.spooled.inc(copies.length);
     } catch (err) {
       // The spool is full: these stay in librdkafka's queue only. Logged as what they are.
       this.#o.log.error({ err: (err as Error).message, records: copies.length }, 'records in flight could not be spooled');
@@ -176,6 +182,7 @@ export class Delivery {
       if ((err as GatewayError).code === 'GW_ERR_SPOOL_FULL') return false;
       throw err;
     }
+    this.#o.metrics?.spooled.inc(entries.length);
     // WAL sends only what is durable: drain as soon as the group commit covers it.
     if (this.#o.mode === 'wal') void durable.then(() => this.#drain(), () => undefined);
     else if (this.#state === 'draining') void this.#drain();
@@ -183,34 +190,33 @@ export class Delivery {
   }
 
   #startDraining(): void {
-    this.#state = 'draining';
-    this.#transitions++;
+    this.#enter('draining');
     this.#o.log.info('kafka keeping up again: draining the spool in order');
     void this.#drain();
   }
 
   /** Send spool records in order within the drain window; LIVE again once caught up (spill mode). */
-  async #drain(): Promise<void> {
-    if (this.#draining) return;
-    this.#draining = true;
-    try {
-      while (this.#state === 'draining' && this.#producer && this.#drainInFlight < this.#o.drainWindow) {
-        const want = this.#o.drainWindow - this.#drainInFlight;
-        const records = this.#carry.length > 0 ? this.#carry.splice(0) : await this.#o.spool.read(want, { durableOnly: this.#o.mode === 'wal' });
-        if (records.length === 0) {
-          // Caught up only when nothing is unread at all: appended records may still be on their
-          // way to the file, and they must go out before anything newer goes live.
-          if (this.#o.mode === 'spill' && this.#drainInFlight === 0 && !this.#o.spool.hasUnread() && !this.#stopped) {
-            this.#state = 'live';
-            this.#transitions++;
-            this.#o.log.info('spool drained: sending live');
-          }
-          return;
+  #drain(): Promise<void> {
+    this.#draining ??= this.#drainRound().finally(() => {
+      this.#draining = undefined;
+    });
+    return this.#draining;
+  }
+
+  async #drainRound(): Promise<void> {
+    while (!this.#stopped && this.#state === 'draining' && this.#producer && this.#drainInFlight < this.#o.drainWindow) {
+      const want = this.#o.drainWindow - this.#drainInFlight;
+      const records = this.#carry.length > 0 ? this.#carry.splice(0) : await this.#o.spool.read(want, { durableOnly: this.#o.mode === 'wal' });
+      if (records.length === 0) {
+        // Caught up only when nothing is unread at all: appended records may still be on their
+        // way to the file, and they must go out before anything newer goes live.
+        if (this.#o.mode === 'spill' && this.#drainInFlight === 0 && !this.#o.spool.hasUnread() && !this.#stopped) {
+          this.#enter('live');
+          this.#o.log.info('spool drained: sending live');
         }
-        if (!this.#send(records)) return;
+        return;
       }
-    } finally {
-      this.#draining = false;
+      if (!this.#send(records)) return;
     }
   }
 
@@ -227,6 +233,7 @@ export class Delivery {
         return false;
       }
       this.#drainInFlight++;
+      this.#o.metrics?.replayed.inc();
     }
     return true;
   }
@@ -251,6 +258,16 @@ export class Delivery {
       return;
     }
     if (this.#drainInFlight < this.#o.drainWindow / 2) void this.#drain();
+  }
+
+  #enter(state: State): void {
+    this.#state = state;
+    this.#transitions++;
+    this.#publishState();
+  }
+
+  #publishState(): void {
+    for (const s of ['live', 'spilling', 'draining'] as const) this.#o.metrics?.deliveryState.set({ state: s }, s === this.#state ? 1 : 0);
   }
 
   #tick(): void {

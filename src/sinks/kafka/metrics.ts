@@ -11,6 +11,9 @@ export interface KafkaMetrics {
   connected: Gauge;
   connectAttempts: Counter<'result'>;
   ackLatency: Histogram;
+  spooled: Counter;
+  replayed: Counter;
+  deliveryState: Gauge<'state'>;
 }
 
 export function createKafkaMetrics(registry: Registry): KafkaMetrics {
@@ -46,6 +49,22 @@ export function createKafkaMetrics(registry: Registry): KafkaMetrics {
       name: 'gridgate_kafka_connect_attempts_total',
       help: 'Producer connection attempts, by result (ok or failed).',
       labelNames: ['result'],
+      registers,
+    }),
+    spooled: new Counter({
+      name: 'gridgate_kafka_spooled_records_total',
+      help: 'Records written to the spool because Kafka could not take them (spill mode), or every record (WAL mode).',
+      registers,
+    }),
+    replayed: new Counter({
+      name: 'gridgate_kafka_replayed_records_total',
+      help: 'Records sent to Kafka from the spool.',
+      registers,
+    }),
+    deliveryState: new Gauge({
+      name: 'gridgate_kafka_delivery_state',
+      help: '1 for the state delivery is in: live (straight to Kafka), spilling (Kafka not keeping up) or draining (sending the spool).',
+      labelNames: ['state'],
       registers,
     }),
     ackLatency: new Histogram({

@@ -65,6 +65,7 @@ export class KafkaSink implements Component {
         stallMs: d.stallMs,
         liveWindow: d.liveWindow,
         drainWindow: d.drainWindow,
+        metrics: this.#metrics,
         onFatal: () => void this.#rebuildProducer(),
       });
     }
