@@ -1,0 +1,165 @@
+// bench/kafka: produce throughput to the local broker and delivery latency, each beside a C
+// librdkafka producer (kcat, same idempotence/acks/linger/compression) in the same run:
+// - throughput: kcat, a bare node-rdkafka loop (our KafkaProducer), and the full path through the
+//   spool and Delivery (spill mode), N records of 200-byte values each;
+// - latency: produce → delivery report at a paced 10,000 and 100,000 records/s, p50/p99/p999.
+//   npm run bench:kafka [-- --records N]   (starts the local broker on 19092 if needed)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { createSpoolMetrics } from '../src/buffer/metrics.js';
+import { Spool } from '../src/buffer/spool.js';
+import { parseConfig } from '../src/config/load.js';
+import { Delivery } from '../src/sinks/kafka/delivery.js';
+import { createKafkaMetrics } from '../src/sinks/kafka/metrics.js';
+import { KafkaProducer } from '../src/sinks/kafka/producer.js';
+import { rdkafkaConfig } from '../src/sinks/kafka/producer-config.js';
+import { BOOTSTRAP, createTopic, ensureKafka } from '../test/helpers/kafka.js';
+import { fmt, machine, percentile, writeResults } from './lib/report.js';
+
+const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' } } });
+const N = Number(values.records);
+const VALUE = Buffer.alloc(200, 0x61);
+const silent = pino({ level: 'silent' });
+const kafka = parseConfig(`site: north\nkafka:\n  brokers: ["${BOOTSTRAP}"]\n  lingerMs: 2\n  pollIntervalMs: 1\n`, 'bench.yaml', {}).kafka;
+
+ensureKafka();
+
+async function producer(): Promise<KafkaProducer> {
+  const p = new KafkaProducer({ config: rdkafkaConfig(kafka, 'gridgate-bench'), connectTimeoutMs: 10_000, pollIntervalMs: 1, log: silent, metrics: createKafkaMetrics(new Registry()) });
+  await p.connect();
+  return p;
+}
+
+const until = async (check: () => boolean): Promise<void> => {
+  while (!check()) await new Promise((r) => setTimeout(r, 1));
+};
+
+/** kcat -P from a file of N lines, with the settings our producer uses. */
+async function kcatThroughput(): Promise<number> {
+  const topic = await createTopic('gridgate-bench-kcat', 3);
+  const file = join(await mkdtemp(join(tmpdir(), 'gridgate-bench-')), 'lines');
+  writeFileSync(file, `${VALUE.toString()}\n`.repeat(N));
+  const t0 = performance.now();
+  const run = spawnSync('kcat', ['-P', '-b', BOOTSTRAP, '-t', topic, '-l', '-X', 'enable.idempotence=true', '-X', 'acks=all', '-X', 'linger.ms=2', '-X', 'compression.codec=lz4', file], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`kcat: ${run.stderr}`);
+  return N / ((performance.now() - t0) / 1000);
+}
+
+/** Our KafkaProducer in a bare loop: produce, back off on a full queue, wait for every report. */
+async function bareThroughput(): Promise<number> {
+  const topic = await createTopic('gridgate-bench-bare', 3);
+  const p = await producer();
+  let acked = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    for (;;) {
+      try {
+        p.produce({ topic, key: `north/pmu/${i % 100}`, value: VALUE }, (err) => {
+          if (!err) acked++;
+        });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1)); // queue full: let reports drain
+      }
+    }
+    if (i % 10_000 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await until(() => acked === N);
+  const rate = N / ((performance.now() - t0) / 1000);
+  await p.disconnect();
+  return rate;
+}
+
+/** The full path: spool + Delivery in spill mode, offered in batches of 1,000. */
+async function spoolThroughput(): Promise<{ rate: number; spooled: number }> {
+  const topic = await createTopic('gridgate-bench-spool', 3);
+  const registry = new Registry();
+  let spool: Spool | undefined;
+  spool = await Spool.open(
+    { dir: await mkdtemp(join(tmpdir(), 'gridgate-bench-spool-')), whenFull: 'block', maxBytes: 2 ** 34, segmentMaxBytes: 64 * 1024 * 1024, fsync: { policy: 'group', intervalMs: 10 } },
+    { log: silent, metrics: createSpoolMetrics(registry, () => spool) },
+  );
+  const p = await producer();
+  const metrics = createKafkaMetrics(registry);
+  const delivery = new Delivery({ spool, mode: 'spill', log: silent, stallMs: 2000, liveWindow: 50_000, drainWindow: 20_000, metrics });
+  delivery.replaceProducer(p);
+  const batch = Array.from({ length: 1000 }, (_, i) => ({ topic, key: `north/pmu/${i % 100}`, value: VALUE, timestampMs: Date.now() }));
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += 1000) {
+    while (!delivery.offer(batch)) await spool.waitForRoom(1 << 20);
+    if (delivery.inFlight > 40_000) await new Promise((r) => setTimeout(r, 1));
+    else await new Promise((r) => setImmediate(r));
+  }
+  const s = spool;
+  await until(() => delivery.inFlight === 0 && !s.hasUnread() && (delivery.state === 'live' || s.heldRecords() === 0));
+  const rate = N / ((performance.now() - t0) / 1000);
+  const spooled = ((await registry.getSingleMetric('gridgate_kafka_spooled_records_total')?.get())?.values[0]?.value ?? 0) as number;
+  await delivery.stop((ms) => p.flush(ms), 1000);
+  await p.disconnect();
+  await spool.close();
+  return { rate, spooled };
+}
+
+/** produce → delivery report at a paced rate for 5 s. */
+async function latency(perSecond: number): Promise<number[]> {
+  const topic = await createTopic(`gridgate-bench-latency-${perSecond}`, 3);
+  const p = await producer();
+  const samples: number[] = [];
+  const perTick = Math.max(1, Math.round(perSecond / 1000));
+  const start = performance.now();
+  let sent = 0;
+  for (let tick = 0; tick < 5000; tick++) {
+    const due = start + tick;
+    const wait = due - performance.now();
+    if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
+    for (let k = 0; k < perTick; k++) {
+      const t0 = performance.now();
+      p.produce({ topic, key: `north/pmu/${sent % 100}`, value: VALUE }, (err) => {
+        if (!err) samples.push(performance.now() - t0);
+      });
+      sent++;
+    }
+  }
+  await until(() => samples.length === sent);
+  await p.disconnect();
+  return samples.sort((a, b) => a - b);
+}
+
+const kcat = await kcatThroughput();
+const bare = await bareThroughput();
+const viaSpool = await spoolThroughput();
+const lat10k = await latency(10_000);
+const lat100k = await latency(100_000);
+const q = (s: number[]): string => `${fmt(percentile(s, 50), 2)} / ${fmt(percentile(s, 99), 2)} / ${fmt(percentile(s, 99.9), 2)} ms`;
+console.log(`kcat ${fmt(kcat)} rec/s · bare node-rdkafka ${fmt(bare)} rec/s · through spool+delivery ${fmt(viaSpool.rate)} rec/s (spooled ${fmt(viaSpool.spooled)})`);
+console.log(`latency 10k/s ${q(lat10k)} · 100k/s ${q(lat100k)}`);
+
+const kcatVersion = execFileSync('kcat', ['-V'], { encoding: 'utf8' }).split('\n')[0] ?? 'kcat';
+const table = [
+  '## kafka (bench/kafka.ts)',
+  '',
+  `${fmt(N)} records of 200-byte values to the local single-node broker (Kafka 4.1.1, 127.0.0.1:19092), 3 partitions, 100 keys; idempotent, acks=all, linger 2 ms, lz4, on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Reference: ${kcatVersion} with the same producer settings, in the same run.`,
+  '',
+  '| path | records/s | ÷ kcat |',
+  '| --- | --- | --- |',
+  `| kcat (C librdkafka) | ${fmt(kcat)} | 1.00 |`,
+  `| bare node-rdkafka loop (KafkaProducer) | ${fmt(bare)} | ${fmt(bare / kcat, 2)} |`,
+  `| end to end through the spool and Delivery (spill mode; ${fmt(viaSpool.spooled)} records went through the disk) | ${fmt(viaSpool.rate)} | ${fmt(viaSpool.rate / kcat, 2)} |`,
+  '',
+  '| delivery latency, produce → acks=all report | p50 / p99 / p999 |',
+  '| --- | --- |',
+  `| 10,000 records/s for 5 s | ${q(lat10k)} |`,
+  `| 100,000 records/s for 5 s | ${q(lat100k)} |`,
+  '',
+  'Targets (issue #5): ≥ 250,000 records/s end to end through the spool; p99 delivery latency under 5 ms at 10,000 records/s.',
+].join('\n');
+await writeResults('kafka', { records: N, machine: machine(), kcat, bare, viaSpool, latency: { '10k': { p50: percentile(lat10k, 50), p99: percentile(lat10k, 99), p999: percentile(lat10k, 99.9) }, '100k': { p50: percentile(lat100k, 50), p99: percentile(lat100k, 99), p999: percentile(lat100k, 99.9) } } }, table);
+console.log('wrote bench/results/kafka.json and the kafka section of bench/RESULTS.md');
+process.exit(0);
