@@ -141,11 +141,13 @@ const q = (s: number[]): string => `${fmt(percentile(s, 50), 2)} / ${fmt(percent
 console.log(`kcat ${fmt(kcat)} rec/s · bare node-rdkafka ${fmt(bare)} rec/s · through spool+delivery ${fmt(viaSpool.rate)} rec/s (spooled ${fmt(viaSpool.spooled)})`);
 console.log(`latency 10k/s ${q(lat10k)} · 100k/s ${q(lat100k)}`);
 
-const kcatVersion = execFileSync('kcat', ['-V'], { encoding: 'utf8' }).split('\n')[0] ?? 'kcat';
+// "Version 1.7.1 (… librdkafka 2.0.2 …)": Debian's kcat links Debian's librdkafka, not ours.
+const v = /Version (\S+)[^\n]*librdkafka ([\d.]+)/.exec(execFileSync('kcat', ['-V'], { encoding: 'utf8' }));
+const kcatVersion = v ? `${v[1]} on librdkafka ${v[2]}` : 'version unknown';
 const table = [
   '## kafka (bench/kafka.ts)',
   '',
-  `${fmt(N)} records of 200-byte values to the local single-node broker (Kafka 4.1.1, 127.0.0.1:19092), 3 partitions, 100 keys; idempotent, acks=all, linger 2 ms, lz4, on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Reference: ${kcatVersion} with the same producer settings, in the same run.`,
+  `${fmt(N)} records of 200-byte values to the local single-node broker (Kafka 4.1.1, 127.0.0.1:19092), 3 partitions, 100 keys; idempotent, acks=all, linger 2 ms, lz4, on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Reference: kcat (${kcatVersion}) with the same producer settings, in the same run.`,
   '',
   '| path | records/s | ÷ kcat |',
   '| --- | --- | --- |',
