@@ -160,7 +160,13 @@ function decodeHeaders(buf: Buffer, start: number, end: number, count: number, s
   for (let i = 0; i < count; i++) {
     const nameEnd = stringEnd(buf, o, end);
     const valueEnd = stringEnd(buf, nameEnd, end);
-    headers[strings.text(buf, o + 2, nameEnd)] = strings.text(buf, nameEnd + 2, valueEnd);
+    // An own property whatever the name: `headers['__proto__'] = v` would set the prototype.
+    Object.defineProperty(headers, strings.text(buf, o + 2, nameEnd), {
+      value: strings.text(buf, nameEnd + 2, valueEnd),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     o = valueEnd;
   }
   return strings.rememberHeaders(buf, start, end, headers);

@@ -45,6 +45,14 @@ describe('spool entry encoding', () => {
     assert.ok(Object.isFrozen(db.headers));
   });
 
+  it('keeps a header named __proto__ as a header, not a prototype', () => {
+    const headers = JSON.parse('{"__proto__": "x", "site": "north"}') as Record<string, string>;
+    const buf = encode({ topic: 't', key: 'k', value: Buffer.from('v'), timestampMs: 1, headers });
+    const decoded = decodeEntry(buf, 0, buf.length, new StringTable()) as SpoolEntry;
+    assert.deepEqual(Object.keys(decoded.headers ?? {}), ['__proto__', 'site']);
+    assert.equal(Object.getPrototypeOf(decoded.headers), Object.prototype);
+  });
+
   it('encodes the same bytes whether its string cache is cold, warm or overflowing', () => {
     const strings = new StringTable(2);
     const e: SpoolEntry = { topic: 'grid.pmu.frames', key: 'nörth/pmu/1', value: Buffer.from('v'), timestampMs: 1, headers: { site: 'north' } };
