@@ -93,7 +93,7 @@ async function spoolThroughput(): Promise<{ rate: number; spooled: number }> {
   const batch = Array.from({ length: 1000 }, (_, i) => ({ topic, key: `north/pmu/${i % 100}`, value: VALUE, timestampMs: Date.now() }));
   const t0 = performance.now();
   for (let i = 0; i < N; i += 1000) {
-    while (!delivery.offer(batch)) await spool.waitForRoom(1 << 20);
+    await delivery.offerAll(batch);
     if (delivery.inFlight > 40_000) await new Promise((r) => setTimeout(r, 1));
     else await new Promise((r) => setImmediate(r));
   }

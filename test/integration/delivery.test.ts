@@ -73,7 +73,7 @@ async function offer(h: Harness, topic: string, start: number, n: number, perSec
   const batch = 50;
   for (let i = 0; i < n; i += batch) {
     const entries = Array.from({ length: Math.min(batch, n - i) }, (_, k) => record(topic, start + i + k));
-    while (!h.delivery.offer(entries)) await h.spool.waitForRoom(64 * 1024);
+    await h.delivery.offerAll(entries);
     await new Promise((r) => setTimeout(r, (1000 * batch) / perSecond));
   }
 }
@@ -111,7 +111,7 @@ describe('delivery through the spool to Kafka', () => {
     const started = Date.now();
     for (let n = 0; n < 1_000_000; n += 1000) {
       const batch = Array.from({ length: 1000 }, (_, k) => record(topic, n + k, 100));
-      while (!h.delivery.offer(batch)) await h.spool.waitForRoom(1024 * 1024);
+      await h.delivery.offerAll(batch);
       if (h.delivery.inFlight > 50_000) await new Promise((r) => setTimeout(r, 5)); // a source would be paced
       else await new Promise((r) => setImmediate(r));
     }

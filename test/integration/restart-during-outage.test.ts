@@ -66,10 +66,10 @@ shutdown: { drainTimeoutMs: 3000 }
 `;
     const first = await startGateway(yaml);
     await until(() => first.graph.sink.readiness().ready, 'the sink is connected');
-    for (let i = 0; i < 2000; i += 100) first.graph.sink.offer(entries(topic, i, 100));
+    for (let i = 0; i < 2000; i += 100) await first.graph.sink.offer(entries(topic, i, 100));
     kafkaLocal('stop');
     for (let i = 2000; i < 4000; i += 100) {
-      first.graph.sink.offer(entries(topic, i, 100));
+      await first.graph.sink.offer(entries(topic, i, 100));
       await new Promise((r) => setTimeout(r, 20));
     }
     const stopped = await first.daemon.stop();

@@ -96,6 +96,11 @@ export class Delivery {
   /** Use this producer from now on (connected at boot, or rebuilt after a fatal error). */
   replaceProducer(producer: KafkaProducer | undefined): void {
     const replacing = this.#producer !== undefined;
+    if (replacing && this.#live.size > 0) {
+      // The old producer may never report on these: spool them (in order) and forget them here.
+      this.#leaveLive('the producer is being replaced');
+      this.#live.clear();
+    }
     this.#producer = producer;
     this.#generation++;
     this.#drainInFlight = 0;
@@ -106,17 +111,18 @@ export class Delivery {
   }
 
   /**
-   * Take records. Returns false when the spool is full (whenFull=block): the caller must hold
-   * further records until spool.waitForRoom() resolves. Nothing offered is ever dropped here.
+   * Take records, in order; returns how many were taken (all, unless the spool is full under
+   * whenFull=block). The caller offers the rest once spool.waitForRoom() resolves, or uses
+   * offerAll(). Nothing taken is ever dropped here.
    */
-  offer(entries: readonly SpoolEntry[]): boolean {
+  offer(entries: readonly SpoolEntry[]): number {
     if (this.#stopped) throw new GatewayError('GW_ERR_SPOOL_CLOSED', 'offer after the sink stopped');
-    if (this.#state !== 'live') return this.#spoolAppend(entries);
+    if (this.#state !== 'live') return this.#spoolAppend(entries) ? entries.length : 0;
     const producer = this.#producer;
     for (const [i, entry] of entries.entries()) {
       if (!producer || this.#live.size >= this.#o.liveWindow) {
         this.#leaveLive('the live window is full');
-        return this.#spoolAppend(entries.slice(i));
+        return i + (this.#spoolAppend(entries.slice(i)) ? entries.length - i : 0);
       }
       const id = this.#nextLive++;
       this.#live.set(id, { entry, sentAt: Date.now() });
@@ -125,10 +131,19 @@ export class Delivery {
       } catch (err) {
         this.#live.delete(id);
         this.#leaveLive((err as Error).message);
-        return this.#spoolAppend(entries.slice(i));
+        return i + (this.#spoolAppend(entries.slice(i)) ? entries.length - i : 0);
       }
     }
-    return true;
+    return entries.length;
+  }
+
+  /** offer() every entry, waiting for room in the spool as often as needed (back-pressure). */
+  async offerAll(entries: readonly SpoolEntry[]): Promise<void> {
+    let taken = this.offer(entries);
+    while (taken < entries.length) {
+      await this.#o.spool.waitForRoom(64 * 1024);
+      taken += this.offer(entries.slice(taken));
+    }
   }
 
   /**

@@ -73,13 +73,13 @@ export class KafkaSink implements Component {
   }
 
   /**
-   * Hand records to Kafka (through the spool when it must). False means the spool is full
-   * (whenFull=block): hold further records until spool.waitForRoom() resolves. Without a spool
-   * section there is no delivery guarantee to offer, so this throws.
+   * Hand records to Kafka (through the spool when it must), waiting while the spool is full
+   * (whenFull=block): that wait is the back-pressure sources see. Without a spool section there is
+   * no delivery guarantee to offer, so this throws.
    */
-  offer(entries: readonly SpoolEntry[]): boolean {
+  offer(entries: readonly SpoolEntry[]): Promise<void> {
     if (!this.#delivery) throw new GatewayError('GW_ERR_CONFIG_INVALID', 'the Kafka sink needs the spool section to take records');
-    return this.#delivery.offer(entries);
+    return this.#delivery.offerAll(entries);
   }
 
   async stop(deadline: Deadline): Promise<void> {
