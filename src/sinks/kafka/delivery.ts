@@ -65,6 +65,8 @@ export class Delivery {
   #carry: SpoolRecord[] = [];
   /** Bumped with every producer, so reports from a replaced one are told apart. */
   #generation = 0;
+  /** WAL mode: durability of the latest append (appends become durable in order). */
+  #lastDurable: Promise<void> = Promise.resolve();
   readonly #timer: NodeJS.Timeout;
   #stopped = false;
   #transitions = 0;
@@ -137,13 +139,17 @@ export class Delivery {
     return entries.length;
   }
 
-  /** offer() every entry, waiting for room in the spool as often as needed (back-pressure). */
+  /**
+   * offer() every entry, waiting for room in the spool as often as needed (back-pressure). In WAL
+   * mode it resolves only once they are durable: what it has acknowledged survives a crash.
+   */
   async offerAll(entries: readonly SpoolEntry[]): Promise<void> {
     let taken = this.offer(entries);
     while (taken < entries.length) {
       await this.#o.spool.waitForRoom(64 * 1024);
       taken += this.offer(entries.slice(taken));
     }
+    if (this.#o.mode === 'wal') await this.#lastDurable;
   }
 
   /**
@@ -199,7 +205,10 @@ export class Delivery {
     }
     this.#o.metrics?.spooled.inc(entries.length);
     // WAL sends only what is durable: drain as soon as the group commit covers it.
-    if (this.#o.mode === 'wal') void durable.then(() => this.#drain(), () => undefined);
+    if (this.#o.mode === 'wal') {
+      this.#lastDurable = durable;
+      void durable.then(() => this.#drain(), () => undefined);
+    }
     else if (this.#state === 'draining') void this.#drain();
     return true;
   }
