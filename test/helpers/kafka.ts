@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Kafka, { type Message } from 'node-rdkafka';
+import { parseConfig } from '../../src/config/load.js';
+import { configuredTopics, createTopics } from '../../src/sinks/kafka/topics.js';
 import { kafkaEnv, kafkaRunning, TEST_KAFKA_PORT } from './kafka-env.mjs';
 
 // The real single-node broker of scripts/kafka-local, for integration tests. Nothing is mocked.
@@ -12,6 +14,13 @@ export function ensureKafka(): void {
   if (kafkaRunning()) return;
   const result = spawnSync('scripts/kafka-local', ['start'], { stdio: 'inherit', env: { ...process.env, ...kafkaEnv() } });
   if (result.status !== 0) throw new Error('scripts/kafka-local start failed');
+}
+
+/** The test broker, with the default topics a site config names (the sink waits for them). */
+export async function ensureKafkaWithTopics(): Promise<void> {
+  ensureKafka();
+  const kafka = parseConfig(`site: t\nkafka:\n  brokers: ["${BOOTSTRAP}"]\n  newTopics: { partitions: 1, replicationFactor: 1 }\n`, 't.yaml', {}).kafka;
+  await createTopics({ 'bootstrap.servers': BOOTSTRAP }, kafka, configuredTopics(kafka), 10_000);
 }
 
 /** Run scripts/kafka-local with the test broker's environment; returns stdout. */

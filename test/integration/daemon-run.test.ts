@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { BOOTSTRAP, ensureKafka } from '../helpers/kafka.js';
+import { BOOTSTRAP, ensureKafkaWithTopics } from '../helpers/kafka.js';
 import { httpGet, startGateway, writeConfig } from '../helpers/gridgate.js';
 
 // `gridgate run` as systemd runs it: a real process, real sockets, the real local broker.
@@ -22,7 +22,7 @@ ${extra}`;
 const listening = (l: Record<string, unknown>): boolean => l.msg === 'metrics and health endpoints listening';
 
 describe('gridgate run', () => {
-  before(() => ensureKafka());
+  before(() => ensureKafkaWithTopics());
 
   it('starts on the example config shape, becomes ready against the broker, serves /metrics and stops cleanly on SIGTERM', async () => {
     const gw = startGateway(['run', '--config', await writeConfig(config(BOOTSTRAP))]);

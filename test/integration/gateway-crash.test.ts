@@ -8,7 +8,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { connectionConfig } from '../../src/sinks/kafka/producer-config.js';
 import { auditTopic } from '../../src/sinks/kafka/topic-audit.js';
 import { readTopic } from '../../src/sinks/kafka/topic-reader.js';
-import { BOOTSTRAP, createTopic, ensureKafka } from '../helpers/kafka.js';
+import { BOOTSTRAP, createTopic, ensureKafkaWithTopics } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
 
 // kill -9 of a running gateway (spool + sink + sequencer, fed like a pipeline), again and again,
@@ -33,7 +33,7 @@ async function run(args: string[], lifeMs: number | 'until-exit'): Promise<void>
 
 for (const mode of ['wal', 'spill'] as const) {
   describe(`a gateway killed with SIGKILL (${mode} mode)`, () => {
-    before(() => ensureKafka());
+    before(() => ensureKafkaWithTopics());
 
     it(`${mode === 'wal' ? 'loses nothing it acknowledged' : 'loses only the live window, at epoch boundaries'}, reuses no seq and keeps order across ${KILLS} kills`, async () => {
       const dir = await tempDir(`gridgate-gwcrash-${mode}-`);

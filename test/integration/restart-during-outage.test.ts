@@ -9,7 +9,7 @@ import { createMetrics } from '../../src/observability/metrics.js';
 import { connectionConfig } from '../../src/sinks/kafka/producer-config.js';
 import { auditTopic } from '../../src/sinks/kafka/topic-audit.js';
 import { readTopic } from '../../src/sinks/kafka/topic-reader.js';
-import { BOOTSTRAP, createTopic, ensureKafka, kafkaLocal } from '../helpers/kafka.js';
+import { BOOTSTRAP, createTopic, ensureKafkaWithTopics, kafkaLocal } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
 
 // The daemon's own components (http, spool, Kafka sink), stopped as on SIGTERM while the broker is
@@ -49,7 +49,7 @@ async function startGateway(yaml: string): Promise<{ graph: Graph; daemon: Daemo
 }
 
 describe('a gateway restarted during a Kafka outage', () => {
-  before(() => ensureKafka());
+  before(() => ensureKafkaWithTopics());
 
   it('spools what Kafka had not confirmed at SIGTERM and delivers it, in order, after the restart', async () => {
     const topic = await createTopic('gridgate-restart-outage', 3);

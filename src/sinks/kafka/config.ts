@@ -6,6 +6,21 @@ export const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as c
 export const SECURITY_PROTOCOLS = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const;
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
+const topic = (name: string, what: string) =>
+  Type.String({ pattern: '^[A-Za-z0-9._-]{1,249}$', default: name, description: `Topic for ${what}.` });
+
+const TopicsSchema = Type.Object(
+  {
+    pmuFrames: topic('grid.pmu.frames', 'C37.118 data frames'),
+    scadaValues: topic('grid.scada.values', 'Modbus and OPC UA values'),
+    features: topic('grid.features', 'windowed features'),
+    anomalies: topic('grid.anomalies', 'anomaly flags'),
+    late: topic('grid.late', 'records later than the allowed lateness (late-data side output)'),
+    deadLetter: topic('grid.dlq', 'undecodable input: raw bytes, reason, source, stage, time'),
+  },
+  { additionalProperties: false, default: {}, description: 'Where each kind of record goes (ARCHITECTURE.md defaults).' },
+);
+
 const SaslSchema = Type.Object(
   {
     mechanism: StringEnum(SASL_MECHANISMS, { description: 'SASL mechanism the broker expects.' }),
@@ -116,6 +131,19 @@ export const KafkaSchema = Type.Object(
       { additionalProperties: false, default: {}, description: 'Bound of the in-memory producer queue.' },
     ),
     reconnect: BackoffSchema,
+    topics: TopicsSchema,
+    missingTopics: StringEnum(['wait', 'create'] as const, {
+      default: 'wait',
+      description:
+        'When a configured topic does not exist: wait (log at ERROR with the command to create it, report not ready, keep records in the spool and check again) or create (create it with newTopics). Auto-creation by the broker is never relied on.',
+    }),
+    newTopics: Type.Object(
+      {
+        partitions: Type.Integer({ minimum: 1, maximum: 10_000, default: 6, description: 'Partitions of a topic gridgate creates (missingTopics: create).' }),
+        replicationFactor: Type.Integer({ minimum: 1, maximum: 32, default: 3, description: 'Replication factor of a topic gridgate creates; 3 for a production cluster.' }),
+      },
+      { additionalProperties: false, default: {}, description: 'How topics are created when missingTopics is create.' },
+    ),
     delivery: Type.Object(
       {
         mode: StringEnum(['spill', 'wal'] as const, {
@@ -153,3 +181,4 @@ export const KafkaSchema = Type.Object(
 );
 
 export type KafkaConfig = Static<typeof KafkaSchema>;
+export type TopicsConfig = KafkaConfig['topics'];

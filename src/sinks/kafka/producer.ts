@@ -142,6 +142,17 @@ export class KafkaProducer {
     return this.#pending.size === 0;
   }
 
+  /** Which of `topics` the cluster does not have (a metadata request). */
+  async missingTopics(topics: readonly string[], timeoutMs: number): Promise<string[]> {
+    const producer = this.#producer;
+    if (!producer) throw new GatewayError('GW_ERR_KAFKA_PRODUCE', 'producer is not connected');
+    const metadata = await new Promise<Kafka.Metadata>((resolve, reject) =>
+      producer.getMetadata({ timeout: timeoutMs }, (err, m) => (err ? reject(err) : resolve(m))),
+    );
+    const present = new Set(metadata.topics.filter((t) => t.partitions.length > 0).map((t) => t.name));
+    return topics.filter((t) => !present.has(t));
+  }
+
   /** Disconnect, waiting at most timeoutMs (a broker that is down cannot slow the stop further). */
   async disconnect(timeoutMs = 5_000): Promise<void> {
     const producer = this.#producer;

@@ -10,7 +10,8 @@ import type { KafkaConfig } from './config.js';
 import { createKafkaMetrics, type KafkaMetrics } from './metrics.js';
 import { Delivery } from './delivery.js';
 import { KafkaProducer } from './producer.js';
-import { assertFeatures, rdkafkaConfig } from './producer-config.js';
+import { assertFeatures, connectionConfig, rdkafkaConfig } from './producer-config.js';
+import { configuredTopics, createCommand, createTopics } from './topics.js';
 import { GatewayError } from '../../errors.js';
 
 // The Kafka sink as a daemon component. start() returns at once: a backhaul that is down at boot
@@ -115,6 +116,44 @@ export class KafkaSink implements Component {
     return this.#producer ? { ready: true } : { ready: false, detail: this.#lastError };
   }
 
+  /** True once every configured topic exists (created first with missingTopics: create); false if stopped. */
+  async #awaitTopics(producer: KafkaProducer, signal: AbortSignal, backoff: Backoff): Promise<boolean> {
+    const topics = configuredTopics(this.#config);
+    let reported = false;
+    while (!signal.aborted) {
+      let missing: string[];
+      try {
+        missing = await producer.missingTopics(topics, this.#config.connectTimeoutMs);
+      } catch (err) {
+        this.#lastError = `metadata request failed: ${(err as Error).message}`;
+        await sleep(backoff.next(), undefined, { signal }).catch(() => undefined);
+        continue;
+      }
+      if (missing.length === 0) return true;
+      if (this.#config.missingTopics === 'create') {
+        try {
+          await createTopics(connectionConfig(this.#config), this.#config, missing, this.#config.connectTimeoutMs);
+          this.#log.info({ topics: missing, ...this.#config.newTopics }, 'created missing Kafka topics');
+          continue;
+        } catch (err) {
+          this.#lastError = (err as Error).message;
+          this.#log.error({ err: this.#lastError, code: 'GW_ERR_KAFKA_TOPIC' }, 'cannot create missing Kafka topics; records wait in the spool');
+        }
+      } else {
+        this.#lastError = `topics missing: ${missing.join(', ')} (create them, or set kafka.missingTopics: create)`;
+        if (!reported) {
+          this.#log.error(
+            { topics: missing, code: 'GW_ERR_KAFKA_TOPIC', create: createCommand(this.#config, missing) },
+            'configured Kafka topics do not exist; records wait in the spool until they do',
+          );
+          reported = true;
+        }
+      }
+      await sleep(backoff.next(), undefined, { signal }).catch(() => undefined);
+    }
+    return false;
+  }
+
   /** After a fatal error: drop the producer (its unconfirmed records stay in the spool), build a new one. */
   async #rebuildProducer(): Promise<void> {
     const old = this.#producer;
@@ -151,6 +190,13 @@ export class KafkaSink implements Component {
       }
       if (signal.aborted) {
         await producer.disconnect();
+        return;
+      }
+      // Nothing is handed to a producer until every configured topic exists: records wait in the
+      // spool meanwhile, and a missing topic costs no data.
+      backoff.reset();
+      if (!(await this.#awaitTopics(producer, signal, backoff))) {
+        await producer.disconnect(1000);
         return;
       }
       this.#producer = producer;
