@@ -78,9 +78,9 @@ export class KafkaSink implements Component {
    * (whenFull=block): that wait is the back-pressure sources see. Without a spool section there is
    * no delivery guarantee to offer, so this throws.
    */
-  offer(entries: readonly SpoolEntry[]): Promise<void> {
+  async offer(entries: readonly SpoolEntry[]): Promise<void> {
     if (!this.#delivery) throw new GatewayError('GW_ERR_CONFIG_INVALID', 'the Kafka sink needs the spool section to take records');
-    return this.#delivery.offerAll(entries);
+    await this.#delivery.offerAll(entries);
   }
 
   async stop(deadline: Deadline): Promise<void> {
