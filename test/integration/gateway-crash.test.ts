@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { seededRandom } from '../helpers/wait.js';
 import { parseConfig } from '../../src/config/load.js';
 import { connectionConfig } from '../../src/sinks/kafka/producer-config.js';
 import { auditTopic } from '../../src/sinks/kafka/topic-audit.js';
@@ -50,8 +51,7 @@ shutdown: { drainTimeoutMs: 5000 }
       await writeFile(config, yaml);
       const logFile = join(dir, 'acknowledged.log');
       const args = [config, join(dir, 'state'), logFile, topic];
-      let seed = 11;
-      const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const random = seededRandom(11);
       for (let kill = 0; kill < KILLS; kill++) await run(args, 700 + random() * 1300);
       await run([...args, '--drain-only'], 'until-exit');
 

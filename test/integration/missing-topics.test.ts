@@ -15,18 +15,12 @@ import { readTopic } from '../../src/sinks/kafka/topic-reader.js';
 import { configuredTopics, createTopics } from '../../src/sinks/kafka/topics.js';
 import { BOOTSTRAP, ensureKafka } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
+import { until } from '../helpers/wait.js';
 
 // Auto-creation is off: a configured topic that does not exist is reported (ERROR, /readyz, the
 // command to create it) and records wait in the spool until it does, or gridgate creates it when
 // told to. Nothing is lost either way.
 
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function gateway(mode: 'wait' | 'create') {
   const prefix = `gg-${randomUUID().slice(0, 8)}`;
@@ -67,7 +61,7 @@ describe('configured topics that do not exist', () => {
   it('waits: says which and how to create them, keeps records in the spool, sends once they exist', async () => {
     const { config, graph, daemon, logs } = await gateway('wait');
     const topics = configuredTopics(config.kafka);
-    await until(() => logs.some((l) => l.msg === 'configured Kafka topics do not exist; records wait in the spool until they do'), 'the missing topics are reported');
+    await until(() => logs.some((l) => l.msg === 'configured Kafka topics do not exist; records wait in the spool until they do'), 'the missing topics are reported', 30_000);
     const report = logs.find((l) => l.code === 'GW_ERR_KAFKA_TOPIC');
     assert.equal(report?.level, 50);
     assert.deepEqual(report?.topics, topics);
@@ -82,8 +76,8 @@ describe('configured topics that do not exist', () => {
     assert.ok(spool && spool.heldRecords() === 100, 'held in the spool while the topics are missing');
 
     await createTopics(connectionConfig(config.kafka), config.kafka, topics, 10_000);
-    await until(() => graph.sink.readiness().ready, 'the sink is ready once the topics exist');
-    await until(() => spool.heldRecords() === 0, 'the spool drained');
+    await until(() => graph.sink.readiness().ready, 'the sink is ready once the topics exist', 30_000);
+    await until(() => spool.heldRecords() === 0, 'the spool drained', 30_000);
     await daemon.stop();
     const audit = auditTopic(await readTopic({ connection: connectionConfig(config.kafka), topic: config.kafka.topics.pmuFrames, timeoutMs: 30_000 }));
     assert.equal(audit.records, 100);
@@ -93,7 +87,7 @@ describe('configured topics that do not exist', () => {
   it('creates them when told to, with the configured partitions and replication', async () => {
     const { config, graph, daemon, logs } = await gateway('create');
     const topics = configuredTopics(config.kafka);
-    await until(() => graph.sink.readiness().ready, 'the sink is ready');
+    await until(() => graph.sink.readiness().ready, 'the sink is ready', 30_000);
     assert.ok(logs.some((l) => l.msg === 'created missing Kafka topics'));
     assert.deepEqual(await missing(topics), []);
     await daemon.stop();

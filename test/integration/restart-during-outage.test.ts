@@ -11,6 +11,7 @@ import { auditTopic } from '../../src/sinks/kafka/topic-audit.js';
 import { readTopic } from '../../src/sinks/kafka/topic-reader.js';
 import { BOOTSTRAP, createTopic, ensureKafkaWithTopics, kafkaLocal } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
+import { until } from '../helpers/wait.js';
 
 // The daemon's own components (http, spool, Kafka sink), stopped as on SIGTERM while the broker is
 // down, and started again on the same spool once it is back: nothing offered may be lost or
@@ -31,13 +32,6 @@ function entries(topic: string, from: number, count: number): SpoolEntry[] {
   });
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function startGateway(yaml: string): Promise<{ graph: Graph; daemon: Daemon }> {
   const config = parseConfig(yaml, 'site.yaml', {});

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../helpers/wait.js';
 import { tempDir } from '../helpers/spool.js';
 
 // kill -9 of a process handing out seqs, at random moments: after each restart the epoch is higher
@@ -14,8 +15,7 @@ describe('seqs under SIGKILL', () => {
     const dir = await tempDir('gridgate-seqcrash-');
     const highest = new Map<string, number>();
     let epoch = 0;
-    let seed = 7;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = seededRandom(7);
     for (let kill = 0; kill < 40; kill++) {
       const logFile = join(dir, `run-${kill}.log`);
       const child = spawn(process.execPath, ['test/fixtures/seq-writer.mjs', dir, logFile], { stdio: ['ignore', 'ignore', 'inherit'] });

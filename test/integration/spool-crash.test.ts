@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../helpers/wait.js';
 import { entry, openSpool, sizeOf, tempDir } from '../helpers/spool.js';
 
 // kill -9 of a writer, 200 times at random moments (during open and recovery too). After each,
@@ -16,8 +17,7 @@ describe('the spool under SIGKILL', () => {
     assert.ok(existsSync('dist/src/buffer/spool.js'), 'run npm run build first (npm test does)');
     const dir = await tempDir('gridgate-crash-');
     let durable = 0;
-    let seed = 12345;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = seededRandom(12345);
     let checked = 0;
     let maxPrefix = 0;
     let compared = 0;

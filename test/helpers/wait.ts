@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+
+/** Poll until `check` holds, failing the test with `what` after timeoutMs. */
+export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A seeded pseudo-random source in [0, 1), so that a crash test's kill moments repeat run to run. */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
