@@ -34,6 +34,9 @@ export async function openSpool(dir: string, overrides: Partial<SpoolConfig> = {
 
 export { entry, sizeOf } from './spool-entries.mjs';
 
+/** The integers from..to, inclusive. */
+export const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
 export function entryNumber(e: SpoolEntry): number {
   return Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength).readUInt32LE(0);
 }

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GatewayError } from '../../../src/errors.js';
-import { entry, metricValue, openSpool, tempDir } from '../../helpers/spool.js';
+import { entry, metricValue, openSpool, range, tempDir } from '../../helpers/spool.js';
 
 // The bound is 2 segments at least; with 64 KiB segments and maxBytes 128 KiB that is ~470 records.
 const small = { segmentMaxBytes: 64 * 1024, maxBytes: 128 * 1024 };
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 async function appendUntilFull(spool: import('../../../src/buffer/spool.js').Spool, start: number): Promise<number> {
   let n = start;

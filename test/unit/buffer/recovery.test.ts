@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { scanRecords } from '../../../src/buffer/record-format.js';
-import { entry, flipBits, metricValue, openSpool, tempDir } from '../../helpers/spool.js';
+import { entry, flipBits, metricValue, openSpool, range, tempDir } from '../../helpers/spool.js';
 
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 async function filled(n: number, segmentMaxBytes = 1024 * 1024): Promise<{ dir: string; segment: string }> {
   const dir = await tempDir();

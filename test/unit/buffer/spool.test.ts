@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { entry, entryNumber, metricValue, openSpool, tempDir } from '../../helpers/spool.js';
+import { entry, entryNumber, metricValue, openSpool, range, tempDir } from '../../helpers/spool.js';
 
-const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('the spool', () => {
   it('gives records back in append order with ids from 1, and each intact', async () => {
