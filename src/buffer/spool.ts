@@ -236,7 +236,8 @@ export class Spool implements SpoolGaugeSource {
 
   /** Acknowledge a record: Kafka has it. Out-of-order acknowledgements are fine. */
   ack(id: number): void {
-    if (id <= this.#acks.ackedThrough) return;
+    // Counted once: a repeated acknowledgement above the prefix is already waiting in the tracker.
+    if (this.#acks.isAcked(id)) return;
     this.#acks.ack(id);
     this.#metrics.acknowledged.inc();
   }

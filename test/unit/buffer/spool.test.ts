@@ -92,6 +92,16 @@ describe('the spool', () => {
     await spool.close();
   });
 
+  it('counts an acknowledgement once, however often it is repeated', async () => {
+    const { spool, registry } = await openSpool(await tempDir());
+    await spool.append(range(1, 5).map((n) => entry(n))).durable;
+    await spool.read(5);
+    for (const id of [3, 3, 1, 1, 3]) spool.ack(id);
+    assert.equal(await metricValue(registry, 'gridgate_spool_acknowledged_records_total'), 2);
+    assert.equal(spool.ackedThrough, 1);
+    await spool.close();
+  });
+
   it('hands back records not yet acknowledged again after a rewind', async () => {
     const { spool } = await openSpool(await tempDir());
     await spool.append(range(1, 10).map((n) => entry(n))).durable;
