@@ -15,26 +15,35 @@ export class ByteWriter {
     return at;
   }
 
+  // #room() first, then this.#buf: `this.#buf.write…(v, this.#room(n))` would evaluate the
+  // receiver before #room() replaces a full buffer, and write past the end of the old one.
   u8(v: number): void {
-    this.#buf.writeUInt8(v & 0xff, this.#room(1));
+    const at = this.#room(1);
+    this.#buf.writeUInt8(v & 0xff, at);
   }
   u16(v: number): void {
-    this.#buf.writeUInt16BE(v & 0xffff, this.#room(2));
+    const at = this.#room(2);
+    this.#buf.writeUInt16BE(v & 0xffff, at);
   }
   i16(v: number): void {
-    this.#buf.writeInt16BE(v, this.#room(2));
+    const at = this.#room(2);
+    this.#buf.writeInt16BE(v, at);
   }
   u32(v: number): void {
-    this.#buf.writeUInt32BE(v >>> 0, this.#room(4));
+    const at = this.#room(4);
+    this.#buf.writeUInt32BE(v >>> 0, at);
   }
   i32(v: number): void {
-    this.#buf.writeInt32BE(v, this.#room(4));
+    const at = this.#room(4);
+    this.#buf.writeInt32BE(v, at);
   }
   f32(v: number): void {
-    this.#buf.writeFloatBE(v, this.#room(4));
+    const at = this.#room(4);
+    this.#buf.writeFloatBE(v, at);
   }
   bytes(b: Uint8Array): void {
-    this.#buf.set(b, this.#room(b.length));
+    const at = this.#room(b.length);
+    this.#buf.set(b, at);
   }
 
   /** The bytes written (a view; the writer must not be used afterwards). */
