@@ -4,6 +4,7 @@
 
 export const ERROR_CODES = {
   GW_ERR_USAGE: 'the command line is wrong (unknown command, missing or unknown flag)',
+  GW_ERR_INPUT: 'an input file named on the command line cannot be read',
   GW_ERR_CONFIG_READ: 'the config file cannot be read (missing, unreadable, not a regular file)',
   GW_ERR_CONFIG_INVALID: 'the config file is not valid YAML or does not match the schema',
   GW_ERR_KAFKA_FEATURE: 'the config needs a librdkafka feature this build lacks (zstd, ssl, sasl)',

@@ -1,6 +1,7 @@
 import { GatewayError, codeOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { checkConfigCommand } from './check-config.js';
+import { decodeCommand } from './decode.js';
 import type { Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand } from './run.js';
@@ -15,6 +16,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'check-config': checkConfigCommand,
   spool: spoolCommand,
   'verify-topic': verifyTopicCommand,
+  decode: decodeCommand,
 };
 
 export function usage(): string {

@@ -1,12 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { SpoolSchema } from '../buffer/config.js';
-import { ShutdownSchema } from '../daemon/config.js';
+import { ShutdownSchema, StateSchema } from '../daemon/config.js';
+import { C37118SourceSchema } from '../protocols/c37118/config.js';
 import { HttpSchema, LogSchema } from '../observability/config.js';
 import { KafkaSchema } from '../sinks/kafka/config.js';
 
 // The site config schema, composed from each component's own schema. config/schema.json and the
 // reference in docs/config.md are generated from it (`npm run schema`); a test keeps them current.
-// Protocol sources join under `sources` as their issues land.
+// Each protocol's source schema joins `sources` (Modbus and OPC UA with their issues).
 
 export const SITE_SCHEMA_ID = 'urn:gridgate:site-config:1';
 
@@ -21,6 +22,11 @@ export const SiteConfigSchema = Type.Object(
     http: HttpSchema,
     kafka: KafkaSchema,
     spool: Type.Optional(SpoolSchema),
+    state: Type.Optional(StateSchema),
+    sources: Type.Array(C37118SourceSchema, {
+      default: [],
+      description: 'The field devices this site reads from, one entry per connection. Names must be unique.',
+    }),
     shutdown: ShutdownSchema,
   },
   {
@@ -29,19 +35,28 @@ export const SiteConfigSchema = Type.Object(
     title: 'gridgate site configuration',
     description: 'One file per substation site, usually /etc/gridgate/sites/<site>.yaml.',
     additionalProperties: false,
-    // WAL mode writes every record to the spool before sending it: it cannot run without one.
-    if: {
-      type: 'object',
-      properties: {
-        kafka: {
+    allOf: [
+      // WAL mode writes every record to the spool before sending it: it cannot run without one.
+      {
+        if: {
           type: 'object',
-          properties: { delivery: { type: 'object', properties: { mode: { const: 'wal' } }, required: ['mode'] } },
-          required: ['delivery'],
+          properties: {
+            kafka: {
+              type: 'object',
+              properties: { delivery: { type: 'object', properties: { mode: { const: 'wal' } }, required: ['mode'] } },
+              required: ['delivery'],
+            },
+          },
+          required: ['kafka'],
         },
+        then: { required: ['spool'] },
       },
-      required: ['kafka'],
-    },
-    then: { required: ['spool'] },
+      // Records need the spool (the sink's delivery guarantee) and the state (epoch and seq).
+      {
+        if: { type: 'object', properties: { sources: { type: 'array', minItems: 1 } }, required: ['sources'] },
+        then: { required: ['spool', 'state'] },
+      },
+    ],
   },
 );
 

@@ -15,3 +15,16 @@ export const ShutdownSchema = Section(
 );
 
 export type ShutdownConfig = Static<typeof ShutdownSchema>;
+
+export const StateSchema = Type.Object(
+  {
+    dir: Type.String({
+      minLength: 1,
+      description:
+        'Directory for the small durable state of a site: the epoch and per-stream sequence reservations (sequence.json). Created if missing. Under systemd: ${STATE_DIRECTORY}, i.e. /var/lib/gridgate/<site>. Required when the site has sources.',
+    }),
+  },
+  { additionalProperties: false, description: 'Durable gateway state (docs/records.md: epoch and seq).' },
+);
+
+export type StateConfig = Static<typeof StateSchema>;

@@ -1,21 +1,25 @@
 import type { Registry } from 'prom-client';
 import { SpoolComponent } from '../buffer/component.js';
 import type { SiteConfig } from '../config/site-schema.js';
+import { GatewayError } from '../errors.js';
 import { HealthServer } from '../observability/health-server.js';
 import type { Logger } from '../observability/logger.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { createSource } from '../protocols/index.js';
 import { KafkaSink } from '../sinks/kafka/sink.js';
 import type { Component, Readiness } from './component.js';
 
-// The component graph of one site, in start order. Factories are pure: no sockets or timers until
-// start(). The pipeline and the sources join here as their issues land, after the sink, the
-// sources last (an explicit map from source type to
-// factory in src/protocols/, never registration by import side effect).
+// The component graph of one site, in start order: the downstream end first, so nothing produces
+// into a stage that is not there yet, and the sources last (an explicit map from source type to
+// factory in src/protocols/index.ts). Factories are pure: no sockets or timers until start().
 
 export interface Graph {
   components: Component[];
   http: HealthServer;
   sink: KafkaSink;
   spool: SpoolComponent | undefined;
+  pipeline: Pipeline | undefined;
+  sources: Component[];
 }
 
 export function buildGraph(
@@ -24,11 +28,41 @@ export function buildGraph(
   registry: Registry,
   readiness: () => Record<string, Readiness>,
 ): Graph {
-  const child = (component: string): Logger => log.child({ component });
+  const child = (component: string, extra: Record<string, string> = {}): Logger => log.child({ component, ...extra });
   const http = new HealthServer(config.http, registry, readiness, child('http'));
   const spool = config.spool ? new SpoolComponent(config.spool, child('spool'), registry) : undefined;
   const sink = new KafkaSink({ config: config.kafka, site: config.site, log: child('kafka-sink'), registry, spool });
   // The spool opens before the sink and closes after it, so the sink can spill what Kafka has not
   // confirmed at shutdown into a spool that is still open.
-  return { components: spool ? [http, spool, sink] : [http, sink], http, sink, spool };
+  const components: Component[] = spool ? [http, spool, sink] : [http, sink];
+  const sources: Component[] = [];
+  let pipeline: Pipeline | undefined;
+  if (config.sources.length > 0) {
+    const names = config.sources.map((s) => s.name);
+    const twice = names.filter((name, i) => names.indexOf(name) !== i);
+    if (twice.length > 0) throw new GatewayError('GW_ERR_CONFIG_INVALID', `source names must be unique: ${[...new Set(twice)].join(', ')} used twice`);
+    // The schema requires state and spool whenever there are sources.
+    pipeline = new Pipeline({
+      site: config.site,
+      stateDir: config.state!.dir,
+      topics: config.kafka.topics,
+      offer: (entries) => sink.offer(entries),
+      log: child('pipeline'),
+      registry,
+    });
+    components.push(pipeline);
+    const p = pipeline;
+    for (const source of config.sources) {
+      sources.push(
+        createSource(source, {
+          log: child(`source-${source.name}`, { source: source.name }),
+          registry,
+          emit: p.emitter(source.name),
+          onResume: (resume) => p.onResume(resume),
+        }),
+      );
+    }
+    components.push(...sources);
+  }
+  return { components, http, sink, spool, pipeline, sources };
 }

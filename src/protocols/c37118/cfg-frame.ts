@@ -138,7 +138,7 @@ export function parseCfg12(buf: Buffer, offset: number, size: number): ParseResu
         name,
         unit: raw >>> 24 === PHUNIT_CURRENT ? 'A' : 'V',
         raw,
-        factor: (raw & 0xffffff) * 1e-5,
+        factor: (raw & 0xffffff) / 1e5,
         magnitudeScale: 1,
         angleOffsetRad: 0,
         modificationFlags: 0,

@@ -1,0 +1,177 @@
+import { join } from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { SpoolEntry } from '../buffer/entry-codec.js';
+import type { Component, Deadline, Readiness } from '../daemon/component.js';
+import type { Logger } from '../observability/logger.js';
+import { qualityJson } from '../protocols/shared/quality.js';
+import type { TopicsConfig } from '../sinks/kafka/config.js';
+import type { RecordKind, SourceRecord } from './record.js';
+import { Sequencer } from './sequencer.js';
+
+// The pipeline between the sources and the sink: stamps each record with epoch and per-stream
+// seq, wraps it in the envelope, routes it to its topic and encodes it (JSON, the first encoding
+// of the schemas in schemas/). The windowed feature engine (issue #6) joins here.
+//
+//   sources ──emit(records)──▶ queue ──pump──▶ stamp + encode ──offer──▶ sink (spool/Kafka)
+//
+// emit() never drops and never blocks: it queues and returns false once the queue passes its high
+// mark, which is the sources' signal to pause (TCP) or shed (UDP); onResume fires below the low
+// mark. One pump drains the queue in order, so per-stream order is emit order.
+
+const HIGH_WATER = 50_000;
+const LOW_WATER = 10_000;
+const BATCH = 2_000;
+
+export const RECORD_SCHEMAS: Readonly<Record<RecordKind, string>> = {
+  'pmu-frame': 'gridgate.pmu-frame/1',
+  'dead-letter': 'gridgate.dead-letter/1',
+};
+
+const TOPIC_OF: Readonly<Record<RecordKind, keyof TopicsConfig>> = {
+  'pmu-frame': 'pmuFrames',
+  'dead-letter': 'deadLetter',
+};
+
+export interface PipelineOptions {
+  site: string;
+  stateDir: string;
+  topics: TopicsConfig;
+  /** The sink's offer: resolves when the records are taken (spooled or in flight). */
+  offer: (entries: SpoolEntry[]) => Promise<void>;
+  log: Logger;
+  registry: Registry;
+}
+
+export class Pipeline implements Component {
+  readonly name = 'pipeline';
+  readonly #o: PipelineOptions;
+  readonly #queue: { source: string; record: SourceRecord }[] = [];
+  #head = 0;
+  readonly #resumers = new Set<() => void>();
+  #sequencer: Sequencer | undefined;
+  #pumping: Promise<void> | undefined;
+  #paused = false;
+  #stopped = false;
+  #lastError: string | undefined;
+  readonly #records: Counter<'kind'>;
+  readonly #queued: Gauge;
+
+  constructor(options: PipelineOptions) {
+    this.#o = options;
+    this.#records = new Counter({
+      name: 'gridgate_pipeline_records_total',
+      help: 'Records stamped and handed to the sink, by kind.',
+      labelNames: ['kind'],
+      registers: [options.registry],
+    });
+    this.#queued = new Gauge({
+      name: 'gridgate_pipeline_queued_records',
+      help: 'Records emitted by sources and not yet handed to the sink.',
+      registers: [options.registry],
+      collect: () => this.#queued.set(this.#queue.length - this.#head),
+    });
+  }
+
+  /** The epoch of this run (after start). */
+  get epoch(): number | undefined {
+    return this.#sequencer?.epoch;
+  }
+
+  async start(): Promise<void> {
+    this.#sequencer = await Sequencer.open(join(this.#o.stateDir), this.#o.log);
+  }
+
+  /** A source's emit: bound to its name. */
+  emitter(source: string): (records: SourceRecord[]) => boolean {
+    return (records) => this.#emit(source, records);
+  }
+
+  /** Call `resume` when the queue has room again after an emit returned false. */
+  onResume(resume: () => void): () => void {
+    this.#resumers.add(resume);
+    return () => this.#resumers.delete(resume);
+  }
+
+  #emit(source: string, records: SourceRecord[]): boolean {
+    for (const record of records) this.#queue.push({ source, record });
+    this.#pumping ??= this.#pump().finally(() => (this.#pumping = undefined));
+    if (this.#queue.length - this.#head >= HIGH_WATER) this.#paused = true;
+    return !this.#paused;
+  }
+
+  async #pump(): Promise<void> {
+    const sequencer = this.#sequencer;
+    if (!sequencer) throw new Error('pipeline: emit before start');
+    while (this.#head < this.#queue.length) {
+      const end = Math.min(this.#queue.length, this.#head + BATCH);
+      const entries: SpoolEntry[] = [];
+      for (let i = this.#head; i < end; i++) {
+        const { source, record } = this.#queue[i]!;
+        const key = `${this.#o.site}/${source}/${record.stream}`;
+        let seq = sequencer.tryAssign(key);
+        if (seq < 0) seq = await sequencer.assign(key);
+        entries.push(this.#encode(source, key, seq, sequencer.epoch, record));
+        this.#records.inc({ kind: record.kind });
+      }
+      this.#head = end;
+      try {
+        await this.#o.offer(entries);
+        this.#lastError = undefined;
+      } catch (err) {
+        // Only a stopped sink refuses; the records were stamped and are lost to this run.
+        this.#lastError = (err as Error).message;
+        this.#o.log.error({ err: this.#lastError, records: entries.length }, 'the sink refused records');
+      }
+      if (this.#head > 4 * BATCH && this.#head * 2 > this.#queue.length) {
+        this.#queue.splice(0, this.#head);
+        this.#head = 0;
+      }
+      if (this.#paused && this.#queue.length - this.#head <= LOW_WATER) {
+        this.#paused = false;
+        for (const resume of this.#resumers) resume();
+      }
+    }
+    this.#queue.length = 0;
+    this.#head = 0;
+  }
+
+  #encode(source: string, key: string, seq: number, epoch: number, record: SourceRecord): SpoolEntry {
+    const value = {
+      site: this.#o.site,
+      source,
+      stream: record.stream,
+      epoch,
+      seq,
+      eventTime: record.eventTimeUs,
+      ingestTime: record.ingestTimeUs,
+      quality: qualityJson(record.quality),
+      ...record.body,
+    };
+    return {
+      topic: this.#o.topics[TOPIC_OF[record.kind]],
+      key,
+      value: Buffer.from(JSON.stringify(value)),
+      timestampMs: Math.floor(record.ingestTimeUs / 1000),
+      headers: { site: this.#o.site, schema: RECORD_SCHEMAS[record.kind], 'content-type': 'application/json' },
+    };
+  }
+
+  /** Resolves when everything emitted so far has been handed to the sink. */
+  async drained(): Promise<void> {
+    while (this.#pumping) await this.#pumping;
+  }
+
+  async stop(deadline: Deadline): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    // Sources stopped first; hand the sink what they emitted, then persist the exact next seqs.
+    await deadline.race(this.drained());
+    await this.#sequencer?.close();
+  }
+
+  readiness(): Readiness {
+    if (!this.#sequencer) return { ready: false, detail: 'not started' };
+    if (this.#lastError) return { ready: false, detail: this.#lastError };
+    return this.#paused ? { ready: true, detail: 'back-pressure: sources paused' } : { ready: true };
+  }
+}
