@@ -2,9 +2,11 @@ import { GatewayError, codeOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { checkConfigCommand } from './check-config.js';
 import { decodeCommand } from './decode.js';
+import { probeCommand } from './probe.js';
 import type { Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand } from './run.js';
+import { simulateCommand } from './simulate.js';
 import { spoolCommand } from './spool.js';
 import { verifyTopicCommand } from './verify-topic.js';
 
@@ -17,6 +19,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   spool: spoolCommand,
   'verify-topic': verifyTopicCommand,
   decode: decodeCommand,
+  probe: probeCommand,
+  simulate: simulateCommand,
 };
 
 export function usage(): string {

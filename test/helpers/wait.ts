@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 
 /** Poll until `check` holds, failing the test with `what` after timeoutMs. */
-export async function until(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }

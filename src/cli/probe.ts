@@ -1,0 +1,99 @@
+import { GatewayError } from '../errors.js';
+import { parseHostPort } from '../protocols/c37118/links.js';
+import { probePmu, type ProbeReport } from '../protocols/c37118/probe.js';
+import { parseCommandArgs, type Command } from './command.js';
+import { EXIT } from './exit-codes.js';
+
+// `gridgate probe pmu HOST:PORT`: the field engineer's first check of a PMU before it goes into a
+// site config. Read-only (data on/off and config/header requests only).
+
+export const probeCommand: Command = {
+  summary: 'probe pmu HOST:PORT     fetch a PMU\'s header and configuration, read a few frames, summarise',
+  usage: `Usage: gridgate probe pmu HOST:PORT [--idcode N] [--frames N] [--cfg3] [--timeout-ms MS] [--json]
+
+Connects to a C37.118 PMU or PDC over TCP as a PDC client, asks for the header and the
+configuration (CFG-2; --cfg3 tries CFG-3 first and falls back), turns data on, reads --frames data
+frames (default 5), turns data off and prints a commissioning summary: stations, IDCODEs,
+formats, nominal frequency, rate (configured and measured), channels with units, the latest
+values, STAT flags and time quality, and anything that did not decode.
+--idcode is the stream IDCODE commands must carry (default 1). Exit 0 when the configuration
+arrived and data frames decoded, 1 otherwise.`,
+
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(
+      'probe',
+      args,
+      {
+        idcode: { type: 'string' },
+        frames: { type: 'string' },
+        cfg3: { type: 'boolean' },
+        'timeout-ms': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      true,
+    );
+    const [kind, address, ...extra] = positionals;
+    if (kind !== 'pmu' || !address || extra.length > 0 || !/^.+:\d+$/u.test(address)) {
+      throw new GatewayError('GW_ERR_USAGE', 'probe: expected "pmu HOST:PORT"');
+    }
+    const int = (name: string, fallback: number, min: number, max: number): number => {
+      const raw = values[name];
+      if (raw === undefined) return fallback;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) throw new GatewayError('GW_ERR_USAGE', `probe: --${name} must be an integer from ${min} to ${max}`);
+      return n;
+    };
+    const { host, port } = parseHostPort(address);
+    const report = await probePmu({
+      host,
+      port,
+      idcode: int('idcode', 1, 1, 65535),
+      frames: int('frames', 5, 1, 10_000),
+      configFrame: values.cfg3 ? 'cfg3' : 'cfg2',
+      timeoutMs: int('timeout-ms', 3000, 100, 600_000),
+    }).catch((err: Error) => {
+      throw new GatewayError('GW_ERR_INPUT', `probe: ${err.message}`, { cause: err });
+    });
+    process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : summary(report));
+    return report.config && report.frames.length > 0 ? EXIT.OK : EXIT.FAILURE;
+  },
+};
+
+function summary(r: ProbeReport): string {
+  const lines = [`PMU at ${r.peer} (connected in ${r.connectMs} ms)`];
+  lines.push(`  header        ${r.header === null ? '(none: the device did not answer)' : JSON.stringify(r.header.slice(0, 200))}`);
+  const c = r.config;
+  if (!c) {
+    lines.push('  configuration NOT RECEIVED: check --idcode (commands must carry the stream IDCODE) and the port');
+  } else {
+    const rate = c.dataRate > 0 ? `${c.dataRate} frames/s` : `1 frame per ${-c.dataRate} s`;
+    lines.push(
+      `  configuration ${r.configFrame?.toUpperCase()}: stream IDCODE ${c.idcode}, ${c.pmus.length} PMU(s), ${rate}, TIME_BASE ${c.timeBase}`,
+      `  measured rate ${r.measuredRate === null ? '-' : `${r.measuredRate.toFixed(2)} frames/s (from ${r.frames.length} frames' time stamps)`}`,
+    );
+    const last = r.frames[r.frames.length - 1];
+    c.pmus.forEach((pmu, p) => {
+      const f = pmu.format;
+      lines.push(
+        `  PMU ${pmu.idcode} "${pmu.station}"  ${pmu.fnom} Hz, CFGCNT ${pmu.cfgcnt}, phasors ${f & 2 ? 'float' : 'int16'} ${f & 1 ? 'polar' : 'rectangular'}, freq ${f & 8 ? 'float' : 'int16'}, analogs ${f & 4 ? 'float' : 'int16'}`,
+      );
+      const data = last?.pmus[p];
+      if (data) {
+        lines.push(
+          `    quality ${data.quality.level}${data.quality.reasons.length ? ` (${data.quality.reasons.join(', ')})` : ''}; STAT 0x${data.stat.raw.toString(16).padStart(4, '0')}; time ${last.time}, received ${last.latencyMs.toFixed(0)} ms later`,
+          `    freq ${data.freq?.toFixed(4) ?? '-'} Hz, rocof ${data.rocof?.toFixed(4) ?? '-'} Hz/s`,
+        );
+        for (const ph of data.phasors) {
+          lines.push(`    ${ph.name.padEnd(16)} ${ph.magnitude?.toFixed(3) ?? '-'} ${ph.unit} ∠ ${ph.angleRad === null ? '-' : ((ph.angleRad * 180) / Math.PI).toFixed(3)}°`);
+        }
+        for (const an of data.analogs) lines.push(`    ${an.name.padEnd(16)} ${an.value ?? '-'}`);
+        data.digitals.forEach((dg, k) => lines.push(`    digital word ${k + 1}  0x${dg.word.toString(16).padStart(4, '0')}, alarms 0x${dg.alarms.toString(16).padStart(4, '0')}`));
+      }
+    });
+    lines.push(`  data frames   ${r.frames.length} read`);
+  }
+  const errors = Object.entries(r.errors);
+  lines.push(`  errors        ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  if (r.otherIdcodes.length > 0) lines.push(`  other streams IDCODE ${r.otherIdcodes.join(', ')} also seen on this connection`);
+  return `${lines.join('\n')}\n`;
+}
