@@ -1,5 +1,4 @@
 import { Format, INT16_ABSENT } from './constants.js';
-import { fracsecOf, frameSizeOf, idcodeOf, socOf, timeQualityOf } from './frame-header.js';
 import type { StreamLayout } from './layout.js';
 import { statQuality } from './stat.js';
 import { eventTimeUs } from './time.js';
@@ -39,6 +38,9 @@ export class DataColumns {
   readonly analog: Float64Array;
   readonly digital: Uint16Array;
   readonly layout: StreamLayout;
+  /** A DataView over the last buffer decoded from (the framer's, which changes only when it grows). */
+  #viewOf: Buffer | undefined;
+  #view: DataView | undefined;
 
   constructor(layout: StreamLayout) {
     this.layout = layout;
@@ -52,14 +54,26 @@ export class DataColumns {
     this.digital = new Uint16Array(layout.digitalCount);
   }
 
+  /**
+   * A DataView of `buf`, cached: DataView reads are inlined by V8 where Buffer.readFloatBE is a
+   * call with its own bounds checks (bench/c37118.ts measures both).
+   */
+  view(buf: Buffer): DataView {
+    if (buf !== this.#viewOf || !this.#view) {
+      this.#viewOf = buf;
+      this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.#view;
+  }
+
   /** Is PMU p's data polar (phasorA/B = magnitude/angle)? */
   polar(p: number): boolean {
     return (this.layout.format[p]! & Format.POLAR) !== 0;
   }
 }
 
-const int16OrNaN = (buf: Buffer, at: number): number => {
-  const raw = buf.readInt16BE(at);
+const int16OrNaN = (view: DataView, at: number): number => {
+  const raw = view.getInt16(at);
   return raw === INT16_ABSENT ? NaN : raw;
 };
 
@@ -71,18 +85,20 @@ const int16OrNaN = (buf: Buffer, at: number): number => {
  */
 export function decodeData(buf: Buffer, offset: number, out: DataColumns): DataFault | null {
   const layout = out.layout;
-  if (frameSizeOf(buf, offset) !== layout.frameSize) return 'size-mismatch';
-  out.idcode = idcodeOf(buf, offset);
-  out.soc = socOf(buf, offset);
-  out.fracsec = fracsecOf(buf, offset);
-  out.timeQuality = timeQualityOf(buf, offset);
+  const view = out.view(buf);
+  // The common header (frame-header.ts), read through the same view.
+  if (view.getUint16(offset + 2) !== layout.frameSize) return 'size-mismatch';
+  out.idcode = view.getUint16(offset + 4);
+  out.soc = view.getUint32(offset + 6);
+  out.fracsec = view.getUint32(offset + 10);
+  out.timeQuality = out.fracsec >>> 24;
   out.eventTimeUs = eventTimeUs(out.soc, out.fracsec, layout.config.timeBase);
   const { phasorA, phasorB, analog, digital } = out;
   const { phasorFactor, rotateCos, rotateSin, analogScale, analogOffset } = layout;
   for (let p = 0; p < layout.pmuCount; p++) {
     let at = offset + layout.blockOffset[p]!;
     const format = layout.format[p]!;
-    const stat = buf.readUInt16BE(at);
+    const stat = view.getUint16(at);
     at += 2;
     out.stat[p] = stat;
     out.quality[p] = statQuality(stat, out.timeQuality);
@@ -90,31 +106,22 @@ export function decodeData(buf: Buffer, offset: number, out: DataColumns): DataF
     const polar = (format & Format.POLAR) !== 0;
     const phEnd = layout.phasorStart[p + 1]!;
     if (format & Format.PHASOR_FLOAT) {
+      // Float phasors: the factor is 1 for CFG-1/2 (PHUNIT is ignored) and Y for CFG-3.
       for (let i = layout.phasorStart[p]!; i < phEnd; i++, at += 8) {
-        phasorA[i] = buf.readFloatBE(at);
-        phasorB[i] = buf.readFloatBE(at + 4);
+        const factor = phasorFactor[i]!;
+        phasorA[i] = view.getFloat32(at) * factor;
+        phasorB[i] = polar ? view.getFloat32(at + 4) : view.getFloat32(at + 4) * factor;
       }
     } else if (polar) {
       for (let i = layout.phasorStart[p]!; i < phEnd; i++, at += 4) {
-        phasorA[i] = buf.readUInt16BE(at) * phasorFactor[i]!; // magnitude is unsigned (Table 5)
-        phasorB[i] = int16OrNaN(buf, at + 2) / 10_000;
+        phasorA[i] = view.getUint16(at) * phasorFactor[i]!; // magnitude is unsigned (Table 5)
+        phasorB[i] = int16OrNaN(view, at + 2) / 10_000;
       }
     } else {
       for (let i = layout.phasorStart[p]!; i < phEnd; i++, at += 4) {
         const factor = phasorFactor[i]!;
-        phasorA[i] = int16OrNaN(buf, at) * factor;
-        phasorB[i] = int16OrNaN(buf, at + 2) * factor;
-      }
-    }
-    if (format & Format.PHASOR_FLOAT) {
-      // Float phasors: CFG-1/2 factors are 1; CFG-3 Y applies to floats too.
-      for (let i = layout.phasorStart[p]!; i < phEnd; i++) {
-        const factor = phasorFactor[i]!;
-        if (polar) phasorA[i]! *= factor;
-        else if (factor !== 1) {
-          phasorA[i]! *= factor;
-          phasorB[i]! *= factor;
-        }
+        phasorA[i] = int16OrNaN(view, at) * factor;
+        phasorB[i] = int16OrNaN(view, at + 2) * factor;
       }
     }
     if (layout.rotates) {
@@ -130,28 +137,28 @@ export function decodeData(buf: Buffer, offset: number, out: DataColumns): DataF
     }
 
     if (format & Format.FREQ_FLOAT) {
-      out.freq[p] = buf.readFloatBE(at);
-      out.rocof[p] = buf.readFloatBE(at + 4);
+      out.freq[p] = view.getFloat32(at);
+      out.rocof[p] = view.getFloat32(at + 4);
       at += 8;
     } else {
-      out.freq[p] = layout.fnom[p]! + int16OrNaN(buf, at) / 1000;
-      out.rocof[p] = int16OrNaN(buf, at + 2) / 100;
+      out.freq[p] = layout.fnom[p]! + int16OrNaN(view, at) / 1000;
+      out.rocof[p] = int16OrNaN(view, at + 2) / 100;
       at += 4;
     }
 
     const anEnd = layout.analogStart[p + 1]!;
     if (format & Format.ANALOG_FLOAT) {
       for (let i = layout.analogStart[p]!; i < anEnd; i++, at += 4) {
-        analog[i] = buf.readFloatBE(at) * analogScale[i]! + analogOffset[i]!;
+        analog[i] = view.getFloat32(at) * analogScale[i]! + analogOffset[i]!;
       }
     } else {
       for (let i = layout.analogStart[p]!; i < anEnd; i++, at += 2) {
-        analog[i] = int16OrNaN(buf, at) * analogScale[i]! + analogOffset[i]!;
+        analog[i] = int16OrNaN(view, at) * analogScale[i]! + analogOffset[i]!;
       }
     }
 
     const dgEnd = layout.digitalStart[p + 1]!;
-    for (let i = layout.digitalStart[p]!; i < dgEnd; i++, at += 2) digital[i] = buf.readUInt16BE(at);
+    for (let i = layout.digitalStart[p]!; i < dgEnd; i++, at += 2) digital[i] = view.getUint16(at);
   }
   return null;
 }
