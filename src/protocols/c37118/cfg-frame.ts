@@ -31,8 +31,8 @@ import { fracsecOf, frameTypeOf, idcodeOf, socOf, versionOf } from './frame-head
 //     FNOM 2, CFGCNT 2                     FNOM 2, CFGCNT 2
 //   DATA_RATE    2 (signed; < 0: seconds per frame)
 //
-// A CFG-3 may arrive in fragments (CONT_IDX 1, 2, …, 0xFFFF): cfg3-assembler.ts concatenates
-// their bodies (after CONT_IDX) and hands the result to parseCfg3Body.
+// A CFG-3 may arrive in fragments (CONT_IDX 1, 2, …, 0xFFFF): StreamDecoder concatenates their
+// bodies (after CONT_IDX) and hands the result to parseCfg3Body.
 
 export type ConfigKind = 'cfg1' | 'cfg2' | 'cfg3';
 

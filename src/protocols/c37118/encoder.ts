@@ -35,13 +35,19 @@ export function encodeFrame(type: number, time: FrameTime, body: Uint8Array): Bu
   const size = HEADER_SIZE + body.length + CRC_SIZE;
   if (size > MAX_FRAME_SIZE) throw new RangeError(`a C37.118 frame of ${size} bytes exceeds FRAMESIZE's 65535`);
   const frame = Buffer.allocUnsafe(size);
+  frame.set(body, HEADER_SIZE);
+  return sealFrame(frame, type, time);
+}
+
+/** Write the common header and CHK around a body already in place at frame[14, size - 2). */
+function sealFrame(frame: Buffer, type: number, time: FrameTime): Buffer {
+  const size = frame.length;
   frame[0] = SYNC_BYTE;
   frame[1] = ((type & 0x7) << 4) | ((time.version ?? VERSION_2011) & 0xf);
   frame.writeUInt16BE(size, 2);
   frame.writeUInt16BE(time.idcode, 4);
   frame.writeUInt32BE(time.soc >>> 0, 6);
   frame.writeUInt32BE(time.fracsec >>> 0, 10);
-  frame.set(body, HEADER_SIZE);
   frame.writeUInt16BE(crcCcitt(frame, 0, size - CRC_SIZE), size - CRC_SIZE);
   return frame;
 }
@@ -133,7 +139,10 @@ export function encodeCfg3(config: ConfigFrame, maxFrameSize = MAX_FRAME_SIZE): 
   w.i16(config.dataRate);
   const body = w.finish();
   const time = frameTime(config);
-  const room = maxFrameSize - HEADER_SIZE - 2 - CRC_SIZE;
+  const room = Math.min(maxFrameSize, MAX_FRAME_SIZE) - HEADER_SIZE - 2 - CRC_SIZE;
+  if (room < 1) throw new RangeError(`a CFG-3 fragment of at most ${maxFrameSize} bytes cannot carry any configuration`);
+  // CONT_IDX 0xFFFF marks the last fragment, so at most 65534 of them.
+  if (Math.ceil(body.length / room) > 0xfffe) throw new RangeError('this CFG-3 needs more than 65534 fragments');
   if (body.length <= room) return [encodeFrame(FrameType.CFG3, time, withContIdx(0, body))];
   const frames: Buffer[] = [];
   for (let at = 0, index = 1; at < body.length; at += room, index++) {
@@ -146,7 +155,9 @@ export function encodeCfg3(config: ConfigFrame, maxFrameSize = MAX_FRAME_SIZE): 
 /** Encode `columns` (a decoded frame, or one a simulator filled in) as a data frame. */
 export function encodeData(columns: DataColumns, time: FrameTime): Buffer {
   const layout = columns.layout;
-  const body = Buffer.allocUnsafe(layout.frameSize - HEADER_SIZE - CRC_SIZE);
+  // One allocation: the body is written in place, then sealed with the header and CHK.
+  const frame = Buffer.allocUnsafe(layout.frameSize);
+  const body = frame.subarray(HEADER_SIZE, layout.frameSize - CRC_SIZE);
   let at = 0;
   for (let p = 0; p < layout.pmuCount; p++) {
     const format = layout.format[p]!;
@@ -186,7 +197,7 @@ export function encodeData(columns: DataColumns, time: FrameTime): Buffer {
     }
     for (let i = layout.digitalStart[p]!; i < layout.digitalStart[p + 1]!; i++) at = body.writeUInt16BE(columns.digital[i]!, at);
   }
-  return encodeFrame(FrameType.DATA, time, body);
+  return sealFrame(frame, FrameType.DATA, time);
 }
 
 /** An int16 wire value: NaN is the absent marker 0x8000, the rest rounds and saturates. */
