@@ -8,6 +8,7 @@ import type { SourceRecord } from '../../../../src/pipeline/record.js';
 import { C37118SourceSchema, type C37118SourceConfig } from '../../../../src/protocols/c37118/config.js';
 import { Command, Stat } from '../../../../src/protocols/c37118/constants.js';
 import { C37118Source } from '../../../../src/protocols/c37118/source.js';
+import { startSimulator } from '../../../../src/protocols/c37118/simulator/simulator.js';
 import { cfg2Frame, dataFrames, FakePmu, simpleConfig } from '../../../helpers/fake-pmu.js';
 import { until } from '../../../helpers/wait.js';
 
@@ -219,6 +220,35 @@ describe('the C37.118 source (PDC client)', () => {
       await h.stop();
       assert.equal(pmuRecords(h).length, accepted ? 3 : 0);
     }
+  });
+});
+
+describe('the C37.118 source against the product simulator', () => {
+  it('runs the mixed mode: commands and configuration over TCP, data over UDP', async () => {
+    // The simulator needs the source's UDP port and the source the simulator's TCP port: bind
+    // the source first, then point the simulator at it on a port chosen now.
+    const free = await FakePmu.start();
+    const tcpPort = free.port;
+    await free.close();
+    const h = await startSource(
+      sourceConfig({ transport: 'tcp+udp', address: `127.0.0.1:${tcpPort}`, idcode: 3, udp: { bind: '127.0.0.1:0', peers: [] }, requestHeader: 'no' }),
+    );
+    const sim = await startSimulator({
+      idcode: 3,
+      dataRate: 50,
+      fnom: 50,
+      seed: 1,
+      listen: { host: '127.0.0.1', port: tcpPort },
+      udp: { host: '127.0.0.1', port: h.source.udpPort! },
+      log: silent,
+    });
+    await until(() => pmuRecords(h).length >= 25, 'half a second of data over UDP', 10_000);
+    await h.stop();
+    await sim.close();
+    assert.ok(sim.stats.udpFramesSent >= 25, 'the data came by UDP');
+    assert.equal(sim.stats.tcpFramesSent, 0, 'no data frame over TCP');
+    assert.equal(await h.metric('gridgate_c37118_frames_total', { type: 'cfg2' }), 1, 'the configuration came by TCP');
+    assert.equal(deadLetters(h).length, 0);
   });
 });
 
