@@ -126,6 +126,8 @@ export function decodeData(buf: Buffer, offset: number, out: DataColumns): DataF
     }
     if (layout.rotates) {
       for (let i = layout.phasorStart[p]!; i < phEnd; i++) {
+        // Only the phasors that have a θ: rotating by 0 would still turn (x, NaN) into (NaN, NaN).
+        if (layout.angleOffset[i] === 0) continue;
         if (polar) phasorB[i]! -= layout.angleOffset[i]!;
         else {
           const re = phasorA[i]!;
