@@ -16,7 +16,7 @@ import {
   type TsharkFrame,
 } from './helpers/tshark.js';
 
-const VECTORS = '/work/shared/vectors/c37118';
+const VECTORS = new URL('../fixtures/c37118', import.meta.url).pathname;
 
 interface ExpectedPhasor {
   magnitude: number;
