@@ -49,7 +49,10 @@ export class JsonStreamDecoder {
         continue;
       }
       const decoded = this.#decoder.decode(out.buf, out.offset, out.length);
-      const timeBase = this.#decoder.layout(decoded.idcode)?.config.timeBase ?? 1_000_000;
+      // A configuration frame's time is in its own TIME_BASE (a CFG-1 is never the active one), a
+      // CFG-3 fragment's in its series'; other frames' in the stream's active configuration's.
+      const own = decoded.kind === 'config' ? decoded.config.timeBase : decoded.kind === 'fragment' ? decoded.timeBase : 0;
+      const timeBase = own || (this.#decoder.layout(decoded.idcode)?.config.timeBase ?? 1_000_000);
       const json = decodedJson(decoded, socOf(out.buf, out.offset), fracsecOf(out.buf, out.offset), timeBase);
       lines.push({ offset: out.streamOffset, ...json } as DecodeLine);
     }

@@ -1,5 +1,5 @@
 import { parseCfg12, parseCfg3Body, type ConfigFrame } from './cfg-frame.js';
-import { CRC_SIZE, FrameType, HEADER_SIZE } from './constants.js';
+import { CRC_SIZE, FRACTION_MASK, FrameType, HEADER_SIZE } from './constants.js';
 import { DataColumns, decodeData } from './data-frame.js';
 import { frameTypeOf, idcodeOf } from './frame-header.js';
 import { StreamLayout } from './layout.js';
@@ -27,7 +27,8 @@ export type Decoded =
   | { kind: 'config'; idcode: number; config: ConfigFrame; active: boolean }
   | { kind: 'header'; idcode: number; text: string }
   | { kind: 'command'; idcode: number; command: CommandFrame }
-  | { kind: 'fragment'; idcode: number; contIdx: number }
+  /** A CFG-3 fragment before the last; timeBase is the series' (from its first fragment), 0 if unknown. */
+  | { kind: 'fragment'; idcode: number; contIdx: number; timeBase: number }
   | { kind: 'fault'; idcode: number; reason: DecodeFault; detail: string };
 
 interface Stream {
@@ -101,6 +102,8 @@ export class StreamDecoder {
   }
 
   #cfg3(buf: Buffer, offset: number, size: number, idcode: number): Decoded {
+    // Too short for CONT_IDX: reading it would read CHK.
+    if (size < HEADER_SIZE + 2 + CRC_SIZE) return fault(idcode, 'malformed-config', 'a CFG-3 frame without CONT_IDX');
     const contIdx = contIdxOf(buf, offset);
     // The body after CONT_IDX; copied, because the framer's buffer is reused.
     const body = Buffer.from(buf.subarray(offset + HEADER_SIZE + 2, offset + size - CRC_SIZE));
@@ -113,7 +116,7 @@ export class StreamDecoder {
       if (contIdx === 1) {
         parts = { next: 2, first: Buffer.from(buf.subarray(offset, offset + HEADER_SIZE)), bodies: [body] };
         this.#fragments.set(idcode, parts);
-        return { kind: 'fragment', idcode, contIdx };
+        return { kind: 'fragment', idcode, contIdx, timeBase: fragmentTimeBase(parts) };
       }
       if (!held || (contIdx !== held.next && contIdx !== 0xffff)) {
         this.#fragments.delete(idcode);
@@ -121,7 +124,7 @@ export class StreamDecoder {
       }
       held.bodies.push(body);
       held.next++;
-      if (!isLastFragment(contIdx)) return { kind: 'fragment', idcode, contIdx };
+      if (!isLastFragment(contIdx)) return { kind: 'fragment', idcode, contIdx, timeBase: fragmentTimeBase(held) };
       this.#fragments.delete(idcode);
       parts = held;
     }
@@ -131,5 +134,11 @@ export class StreamDecoder {
     return { kind: 'config', idcode, config: parsed.value, active: true };
   }
 }
+
+/** TIME_BASE opens the first fragment's body (right after CONT_IDX). */
+const fragmentTimeBase = (parts: Fragments): number => {
+  const first = parts.bodies[0]!;
+  return first.length >= 4 ? first.readUInt32BE(0) & FRACTION_MASK : 0;
+};
 
 const fault = (idcode: number, reason: DecodeFault, detail: string): Decoded => ({ kind: 'fault', idcode, reason, detail });
