@@ -14,15 +14,22 @@ import { crcMatches, frameSizeOf, plausibleSync, supportedVersion, versionOf } f
 //   4. Version 1 (2005) or 2 (2011). A CRC-valid frame of another version is skipped whole,
 //      reported as `unsupported-version`, never mis-parsed.
 //
-// Lookahead: while a candidate frame is incomplete, the framer looks further into what it already
+// Lookahead: while a candidate frame is incomplete and claims more bytes than any frame seen so far
+// on this stream (and at least LOOKAHEAD_ABOVE), the framer looks further into what it already
 // holds for a complete CRC-valid frame. If it finds one, the candidate's FRAMESIZE was a lie: the
 // bytes before the good frame are reported as garbage at once, instead of stalling the stream
-// until the bogus size is filled. The scan position is remembered, so a large real configuration
-// frame arriving in many chunks is scanned once, not once per chunk.
+// until the bogus size is filled (a 0xFFFF would stall a 90-byte, 30 frames/s stream for 24 s).
+// A candidate of an ordinary size is simply waited for, so that a real frame tunnelling another
+// one in its body (an extended command, header text) is never cut up by the lookahead; a bogus
+// ordinary size costs a short wait, then its CRC fails and the framer resynchronises one byte on.
+// The scan position is remembered, so a large frame arriving in many chunks is scanned once.
 //
 // Garbage is reported in spans (one report for a run of skipped bytes, not one per byte) so the
 // dead-letter topic gets the bytes with their reason. The view returned by next() is valid until
 // the next push().
+
+/** Candidates up to this size (or the largest frame seen, if larger) are waited for, not doubted. */
+const LOOKAHEAD_ABOVE = 1024;
 
 export type FramingFault = 'bad-sync' | 'bad-size' | 'crc-mismatch' | 'unsupported-version' | 'truncated';
 
@@ -47,6 +54,10 @@ export class Framer {
   #garbageReason: FramingFault = 'bad-sync';
   /** Lookahead resumes here (relative to the buffer's start, which moves on compaction); -1 none. */
   #scanFrom = -1;
+  /** In flush(): the input has ended, nothing more will arrive. */
+  #ending = false;
+  /** The largest frame seen so far: candidates up to this size are waited for. */
+  #largest = 0;
   /** Largest garbage span reported at once; longer runs are split so a DLQ record stays small. */
   readonly #maxGarbage: number;
 
@@ -78,19 +89,33 @@ export class Framer {
       const cursor = chunks.start + this.#garbage;
       if (this.#garbage >= this.#maxGarbage) return this.#emitGarbage();
       if (cursor >= end) return this.#garbage > 0 ? this.#emitGarbage() : this.#none();
-      if (end - cursor < 2 && buf[cursor] === SYNC_BYTE) return this.#garbage > 0 ? this.#emitGarbage() : this.#none();
+      if (end - cursor < 2 && buf[cursor] === SYNC_BYTE) {
+        if (this.#ending) {
+          this.#skip(1, 'truncated');
+          continue;
+        }
+        return this.#garbage > 0 ? this.#emitGarbage() : this.#none();
+      }
       if (!plausibleSync(buf, cursor)) {
         this.#skip(1, 'bad-sync');
         continue;
       }
-      if (end - cursor < 4) return this.#garbage > 0 ? this.#emitGarbage() : this.#none();
+      if (end - cursor < 4 || end - cursor < frameSizeOf(buf, cursor)) {
+        // At the end of the input an incomplete candidate never completes: it is not a frame,
+        // and the frames after it (a bogus FRAMESIZE can claim them) are looked for one byte on.
+        if (this.#ending) {
+          this.#skip(1, 'truncated');
+          continue;
+        }
+        if (end - cursor < 4) return this.#garbage > 0 ? this.#emitGarbage() : this.#none();
+      }
       const size = frameSizeOf(buf, cursor);
       if (size < MIN_FRAME_SIZE) {
         this.#skip(1, 'bad-size');
         continue;
       }
       if (end - cursor < size) {
-        if (this.#lookahead(cursor, end)) continue;
+        if (size > Math.max(this.#largest, LOOKAHEAD_ABOVE) && this.#lookahead(cursor, end)) continue;
         return this.#garbage > 0 ? this.#emitGarbage() : this.#none();
       }
       if (!crcMatches(buf, cursor, size)) {
@@ -101,20 +126,23 @@ export class Framer {
       if (this.#garbage > 0) return this.#emitGarbage();
       this.#scanFrom = -1;
       if (!supportedVersion(versionOf(buf, cursor))) return this.#emit('garbage', cursor, size, 'unsupported-version');
+      if (size > this.#largest) this.#largest = size;
       return this.#emit('frame', cursor, size, undefined);
     }
   }
 
   /**
-   * End of stream (a file, a closed connection): whatever is left is reported as `truncated`
-   * garbage (after any garbage already found), then 'none'.
+   * End of stream (a file, a closed connection, a datagram): like next(), except that nothing is
+   * waited for. A frame that cannot complete is `truncated` garbage, and any whole frame after
+   * it still comes out. Call until 'none'.
    */
   flush(): FramerOutput {
-    const out = this.next();
-    if (out.kind !== 'none') return out;
-    const left = this.#chunks.length;
-    if (left === 0) return out;
-    return this.#emit('garbage', this.#chunks.start, left, 'truncated');
+    this.#ending = true;
+    try {
+      return this.next();
+    } finally {
+      this.#ending = false;
+    }
   }
 
   /** Forget everything buffered (after a reconnect). */
@@ -122,6 +150,7 @@ export class Framer {
     this.#chunks.clear();
     this.#garbage = 0;
     this.#scanFrom = -1;
+    this.#largest = 0;
   }
 
   #skip(bytes: number, reason: FramingFault): void {

@@ -149,6 +149,9 @@ export class C37118Source implements Component {
       if (this.#paused) link.socket.pause();
       void this.#handshake(link);
       const why = await closed;
+      // What the connection left in the framer: a torn frame goes to the dead-letter topic, and
+      // whole frames behind a bogus FRAMESIZE still come out.
+      this.#drain(this.#tcpFramer, link.peer, true);
       this.#tcp = undefined;
       this.#m.connected.set({ source: c.name }, 0);
       for (const wake of this.#configWaiters) wake();
