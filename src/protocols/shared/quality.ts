@@ -5,9 +5,9 @@
 // The level is a function of the reasons, so a consumer never sees "good" beside a reason that
 // says otherwise:
 //   bad       the value must not be used: invalid or absent data, no communication, stale,
-//             a failed clock
-//   uncertain usable with care: time sync lost or unlocked, test mode, configuration changing,
-//             data modified after measurement, a device error without a data verdict
+//             a failed clock, a device in test mode (C37.118.2-2011 Table 7: "do not use values")
+//   uncertain usable with care: time sync lost or unlocked, configuration changing, data
+//             modified after measurement, a device error without a data verdict
 //   good      none of the above (informational reasons such as a trigger may still be present)
 
 export const Quality = {
@@ -28,11 +28,11 @@ export const Quality = {
 } as const;
 export type QualityFlag = (typeof Quality)[keyof typeof Quality];
 
-export const QUALITY_BAD = Quality.STALE | Quality.COMMS_FAILURE | Quality.DATA_INVALID | Quality.ABSENT | Quality.CLOCK_FAILURE;
+export const QUALITY_BAD =
+  Quality.STALE | Quality.COMMS_FAILURE | Quality.DATA_INVALID | Quality.ABSENT | Quality.CLOCK_FAILURE | Quality.TEST_MODE;
 export const QUALITY_UNCERTAIN =
   Quality.SYNC_LOST |
   Quality.TIME_UNLOCKED |
-  Quality.TEST_MODE |
   Quality.DEVICE_ERROR |
   Quality.CONFIG_CHANGED |
   Quality.DATA_MODIFIED;
