@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { startSimulator } from '../../../src/protocols/c37118/simulator/simulator.js';
@@ -64,7 +65,7 @@ describe('gridgate probe pmu', () => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'probe', 'pmu', `127.0.0.1:${sim.port}`, '--idcode', '9', '--frames', '10', '--json']);
       let stdout = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      const [code] = (await new Promise((resolve) => child.on('exit', (...a) => resolve(a)))) as [number];
+      const [code] = (await once(child, 'exit')) as [number | null];
       assert.equal(code, 0);
       const report = JSON.parse(stdout) as Record<string, any>;
       assert.equal(report.configFrame, 'cfg2');
@@ -84,7 +85,7 @@ describe('gridgate probe pmu', () => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'probe', 'pmu', `127.0.0.1:${sim.port}`, '--idcode', '8', '--timeout-ms', '500']);
       let stdout = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      const [code] = (await new Promise((resolve) => child.on('exit', (...a) => resolve(a)))) as [number];
+      const [code] = (await once(child, 'exit')) as [number | null];
       assert.equal(code, 1);
       assert.match(stdout, /configuration NOT RECEIVED: check --idcode/u);
     } finally {
