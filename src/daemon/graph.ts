@@ -31,7 +31,8 @@ export function buildGraph(
   const child = (component: string, extra: Record<string, string> = {}): Logger => log.child({ component, ...extra });
   const http = new HealthServer(config.http, registry, readiness, child('http'));
   const spool = config.spool ? new SpoolComponent(config.spool, child('spool'), registry) : undefined;
-  const sink = new KafkaSink({ config: config.kafka, site: config.site, log: child('kafka-sink'), registry, spool });
+  const extraTopics = config.sources.flatMap((s) => [s.topics?.records, s.topics?.deadLetter].filter((t): t is string => t !== undefined));
+  const sink = new KafkaSink({ config: config.kafka, site: config.site, log: child('kafka-sink'), registry, spool, extraTopics });
   // The spool opens before the sink and closes after it, so the sink can spill what Kafka has not
   // confirmed at shutdown into a spool that is still open.
   const components: Component[] = spool ? [http, spool, sink] : [http, sink];
@@ -57,7 +58,7 @@ export function buildGraph(
         createSource(source, {
           log: child(`source-${source.name}`, { source: source.name }),
           registry,
-          emit: p.emitter(source.name),
+          emit: p.emitter(source.name, source.topics),
           onResume: (resume) => p.onResume(resume),
         }),
       );

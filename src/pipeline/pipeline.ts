@@ -5,6 +5,7 @@ import type { Component, Deadline, Readiness } from '../daemon/component.js';
 import type { Logger } from '../observability/logger.js';
 import { qualityJson } from '../protocols/shared/quality.js';
 import type { TopicsConfig } from '../sinks/kafka/config.js';
+import type { SourceTopics } from './config.js';
 import type { RecordKind, SourceRecord } from './record.js';
 import { Sequencer } from './sequencer.js';
 
@@ -48,6 +49,8 @@ export class Pipeline implements Component {
   readonly #queue: { source: string; record: SourceRecord }[] = [];
   #head = 0;
   readonly #resumers = new Set<() => void>();
+  /** Per-source topic overrides (the source's `topics` key). */
+  readonly #routes = new Map<string, SourceTopics>();
   #sequencer: Sequencer | undefined;
   #pumping: Promise<void> | undefined;
   #paused = false;
@@ -81,8 +84,9 @@ export class Pipeline implements Component {
     this.#sequencer = await Sequencer.open(join(this.#o.stateDir), this.#o.log);
   }
 
-  /** A source's emit: bound to its name. */
-  emitter(source: string): (records: SourceRecord[]) => boolean {
+  /** A source's emit: bound to its name and its topic overrides. */
+  emitter(source: string, topics: SourceTopics = {}): (records: SourceRecord[]) => boolean {
+    this.#routes.set(source, topics);
     return (records) => this.#emit(source, records);
   }
 
@@ -147,8 +151,10 @@ export class Pipeline implements Component {
       quality: qualityJson(record.quality),
       ...record.body,
     };
+    const route = this.#routes.get(source);
+    const override = record.kind === 'dead-letter' ? route?.deadLetter : route?.records;
     return {
-      topic: this.#o.topics[TOPIC_OF[record.kind]],
+      topic: override ?? this.#o.topics[TOPIC_OF[record.kind]],
       key,
       value: Buffer.from(JSON.stringify(value)),
       timestampMs: Math.floor(record.ingestTimeUs / 1000),

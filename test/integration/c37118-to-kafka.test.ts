@@ -19,15 +19,17 @@ const headers = (m: Message): Record<string, string> =>
   Object.fromEntries((m.headers ?? []).flatMap((h) => Object.entries(h).map(([k, v]) => [k, String(v)])));
 const value = (m: Message): Record<string, any> => JSON.parse(m.value!.toString()) as Record<string, any>;
 
-async function siteConfig(address: string, topics: { pmuFrames: string; deadLetter: string }): Promise<string> {
+/** Topics either site-wide (kafka.topics) or, with `perSource`, on the source itself. */
+async function siteConfig(address: string, topics: { pmuFrames: string; deadLetter: string }, perSource = false): Promise<string> {
   const state = await tempDir('gridgate-c37118-');
+  const siteTopics = perSource ? '' : `\n  topics: { pmuFrames: ${topics.pmuFrames}, deadLetter: ${topics.deadLetter} }`;
+  const sourceTopics = perSource ? `\n    topics: { records: ${topics.pmuFrames}, deadLetter: ${topics.deadLetter} }` : '';
   return writeConfig(`site: north
 log: { level: debug }
 http: { port: 0 }
 kafka:
   brokers: ["${BOOTSTRAP}"]
-  lingerMs: 1
-  topics: { pmuFrames: ${topics.pmuFrames}, deadLetter: ${topics.deadLetter} }
+  lingerMs: 1${siteTopics}
 spool: { dir: ${join(state, 'spool')} }
 state: { dir: ${state} }
 sources:
@@ -35,7 +37,7 @@ sources:
     type: c37118
     address: ${address}
     idcode: 1
-    commandTimeoutMs: 1000
+    commandTimeoutMs: 1000${sourceTopics}
 shutdown: { drainTimeoutMs: 5000 }
 `);
 }
@@ -111,7 +113,7 @@ describe('C37.118 to Kafka, end to end', () => {
     assert.equal(verify.status, 0, verify.stdout + verify.stderr);
   });
 
-  it('sends bytes that are not frames to the dead-letter topic with the raw bytes, and keeps the good frames', async () => {
+  it("sends bytes that are not frames to the source's dead-letter topic with the raw bytes, and keeps the good frames", async () => {
     const pmu = await FakePmu.start();
     const config = simpleConfig(1, 50);
     const [f0, f1, f2] = dataFrames(config, 0, 3);
@@ -122,7 +124,8 @@ describe('C37.118 to Kafka, end to end', () => {
       if (command === Command.DATA_ON) socket.write(Buffer.concat([f0!, corrupt, f2!]));
     };
     const topics = { pmuFrames: await createTopic('pmu'), deadLetter: await createTopic('dlq') };
-    const gw = startGateway(['run', '--config', await siteConfig(pmu.address, topics)]);
+    // This source names its own topics (the site's defaults stay as they are).
+    const gw = startGateway(['run', '--config', await siteConfig(pmu.address, topics, true)]);
     const [dlq] = await consume(topics.deadLetter, 1, 30_000);
     const good = await consume(topics.pmuFrames, 2, 30_000);
     gw.child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Section, StringEnum } from '../../config/schema-helpers.js';
+import { SourceTopicsSchema } from '../../pipeline/config.js';
 import { BackoffSchema } from '../shared/backoff.js';
 
 // One C37.118 source = one connection to a PMU or an upstream PDC, in the PDC client role.
@@ -76,6 +77,7 @@ export const C37118SourceSchema = Type.Object(
         'A stream with no data frame for this many reporting periods is marked stale (quality bad) and, over TCP, the connection is re-established.',
     }),
     reconnect: BackoffSchema,
+    topics: Type.Optional(SourceTopicsSchema),
   },
   {
     additionalProperties: false,

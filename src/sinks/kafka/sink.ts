@@ -37,8 +37,19 @@ export class KafkaSink implements Component {
   #lastError = 'connecting';
   #attemptInProgress = false;
 
-  constructor(options: { config: KafkaConfig; site: string; log: Logger; registry: Registry; spool?: SpoolComponent | undefined }) {
+  /** Topics beyond kafka.topics that records go to (sources' overrides): checked the same way. */
+  readonly #extraTopics: readonly string[];
+
+  constructor(options: {
+    config: KafkaConfig;
+    site: string;
+    log: Logger;
+    registry: Registry;
+    spool?: SpoolComponent | undefined;
+    extraTopics?: readonly string[];
+  }) {
     this.#config = options.config;
+    this.#extraTopics = options.extraTopics ?? [];
     this.#spool = options.spool;
     this.#clientId = options.config.clientId ?? `gridgate-${options.site}`;
     this.#log = options.log;
@@ -118,7 +129,7 @@ export class KafkaSink implements Component {
 
   /** True once every configured topic exists (created first with missingTopics: create); false if stopped. */
   async #awaitTopics(producer: KafkaProducer, signal: AbortSignal, backoff: Backoff): Promise<boolean> {
-    const topics = configuredTopics(this.#config);
+    const topics = [...new Set([...configuredTopics(this.#config), ...this.#extraTopics])];
     let reported = false;
     while (!signal.aborted) {
       let missing: string[];

@@ -129,6 +129,30 @@ describe('the record pipeline', () => {
     await pipeline.stop(new Deadline(1000));
   });
 
+  it("routes a source's records and dead letters to its own topics when it names them", async () => {
+    const taken: SpoolEntry[] = [];
+    const pipeline = await started(async (entries) => void taken.push(...entries));
+    for (const [source, topics] of [['pmu-a', { records: 'substation.a.frames', deadLetter: 'substation.a.dlq' }], ['pmu-b', {}]] as const) {
+      const records: SourceRecord[] = [];
+      pmuFrameRecords(twoPmuColumns(), 1, 0, records);
+      records.push(deadLetter({ stage: 'framing', reason: 'bad-sync', detail: '', peer: 'p', streamOffset: 0, raw: Buffer.alloc(1) }, 1, 0));
+      pipeline.emitter(source, topics)(records);
+    }
+    await pipeline.drained();
+    assert.deepEqual(
+      taken.map((e) => `${e.key} → ${e.topic}`),
+      [
+        'north/pmu-a/71 → substation.a.frames',
+        'north/pmu-a/72 → substation.a.frames',
+        'north/pmu-a/dlq → substation.a.dlq',
+        'north/pmu-b/71 → grid.pmu.frames',
+        'north/pmu-b/72 → grid.pmu.frames',
+        'north/pmu-b/dlq → grid.dlq',
+      ],
+    );
+    await pipeline.stop(new Deadline(1000));
+  });
+
   it('asks sources to pause when the sink falls behind and resumes them when it catches up', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
