@@ -125,8 +125,11 @@ describe('delivery through the spool to Kafka', () => {
     console.log(`# 1,000,000 records from 100 streams delivered in ${seconds.toFixed(1)} s (${Math.round(1_000_000 / seconds)} records/s, spooled ${await metricValue(h.registry, 'gridgate_kafka_spooled_records_total')})`);
   });
 
+  // The issue's outage: the broker stopped for 60 s while records keep arriving (then restarted,
+  // which takes a few more seconds), long past librdkafka's reconnect back-off ceiling.
+  const OUTAGE_S = 60;
   for (const mode of ['spill', 'wal'] as const) {
-    it(`${mode} mode: loses nothing, duplicates nothing and keeps order through a broker outage`, async () => {
+    it(`${mode} mode: loses nothing, duplicates nothing and keeps order through a ${OUTAGE_S} s broker outage`, async () => {
       const topic = await createTopic(`gridgate-delivery-outage-${mode}`, 3);
       const h = await harness(mode);
       let n = 0;
@@ -134,12 +137,15 @@ describe('delivery through the spool to Kafka', () => {
       await before;
       n += 2000;
       kafkaLocal('stop');
-      const during = offer(h, topic, n, 6000, 2000); // ~3 s of ingest with the broker down, then its restart
-      await new Promise((r) => setTimeout(r, 1500));
+      const downAt = Date.now();
+      const ingest = (OUTAGE_S + 10) * 2000; // 2,000 records/s through the outage and the restart
+      const during = offer(h, topic, n, ingest, 2000);
+      await new Promise((r) => setTimeout(r, OUTAGE_S * 1000));
       if (mode === 'spill') assert.notEqual(h.delivery.state, 'live', 'spilling while the broker is down');
       kafkaLocal('start');
+      console.log(`# ${mode}: broker down for ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
       await during;
-      n += 6000;
+      n += ingest;
       await offer(h, topic, n, 2000, 2000);
       n += 2000;
       await settled(h, 90_000);
