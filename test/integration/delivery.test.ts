@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { Delivery, type DeliveryMode } from '../../src/sinks/kafka/delivery.js';
 import { createKafkaMetrics } from '../../src/sinks/kafka/metrics.js';
 import { KafkaProducer } from '../../src/sinks/kafka/producer.js';
+import { GatewayError } from '../../src/errors.js';
 import { connectionConfig, rdkafkaConfig } from '../../src/sinks/kafka/producer-config.js';
 import { auditTopic } from '../../src/sinks/kafka/topic-audit.js';
 import { readTopic } from '../../src/sinks/kafka/topic-reader.js';
@@ -41,19 +42,55 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(mode: DeliveryMode): Promise<Harness> {
+const producerOptions = (): ConstructorParameters<typeof KafkaProducer>[0] => ({
+  config: rdkafkaConfig(kafka, 'gridgate-test'),
+  connectTimeoutMs: 5000,
+  pollIntervalMs: 2,
+  log: silent,
+  metrics: createKafkaMetrics(new Registry()),
+});
+
+/**
+ * A real producer that turns fatal after `failAfter` records, as librdkafka does after a fatal
+ * idempotence error: every later produce() throws -150 (ERR__FATAL) and the reports of records
+ * still in flight arrive as failures ('purged in queue'), although the broker may have written
+ * them (so a resend can duplicate, never lose).
+ */
+class FatalAfter extends KafkaProducer {
+  #left: number;
+  fatal = false;
+  constructor(failAfter: number) {
+    super(producerOptions());
+    this.#left = failAfter;
+  }
+  override produce(record: Parameters<KafkaProducer['produce']>[0], callback: Parameters<KafkaProducer['produce']>[1]): void {
+    if (this.fatal || this.#left-- <= 0) {
+      this.fatal = true;
+      throw new GatewayError('GW_ERR_KAFKA_PRODUCE', 'librdkafka refused the record (code -150): fatal idempotence error', { cause: { code: -150 } });
+    }
+    super.produce(record, (err, delivered) => (this.fatal ? callback(new GatewayError('GW_ERR_KAFKA_DELIVERY', 'purged in queue')) : callback(err, delivered)));
+  }
+}
+
+async function harness(
+  mode: DeliveryMode,
+  options: { producer?: KafkaProducer; onFatal?: (delivery: Delivery) => void } = {},
+): Promise<Harness> {
   const { spool } = await openSpool(await tempDir('gridgate-delivery-'), { segmentMaxBytes: 1024 * 1024 });
-  const producer = new KafkaProducer({
-    config: rdkafkaConfig(kafka, 'gridgate-test'),
-    connectTimeoutMs: 5000,
-    pollIntervalMs: 2,
-    log: silent,
-    metrics: createKafkaMetrics(new Registry()),
-  });
+  const producer = options.producer ?? new KafkaProducer(producerOptions());
   await producer.connect();
   const registry = new Registry();
   const metrics = createKafkaMetrics(registry);
-  const delivery = new Delivery({ spool, mode, log: silent, stallMs: 500, liveWindow: 5000, drainWindow: 2000, metrics });
+  const delivery: Delivery = new Delivery({
+    spool,
+    mode,
+    log: silent,
+    stallMs: 500,
+    liveWindow: 5000,
+    drainWindow: 2000,
+    metrics,
+    onFatal: () => options.onFatal?.(delivery),
+  });
   delivery.replaceProducer(producer);
   return {
     registry,
@@ -123,6 +160,35 @@ describe('delivery through the spool to Kafka', () => {
     assert.equal(report.streams.length, 100);
     assert.deepEqual(report.totals, { lost: 0, lostAcrossRestarts: 0, duplicates: 0, outOfOrder: 0 });
     console.log(`# 1,000,000 records from 100 streams delivered in ${seconds.toFixed(1)} s (${Math.round(1_000_000 / seconds)} records/s, spooled ${await metricValue(h.registry, 'gridgate_kafka_spooled_records_total')})`);
+  });
+
+  it('rebuilds the producer after a fatal error and loses nothing: unconfirmed records are sent again', async () => {
+    const topic = await createTopic('gridgate-delivery-fatal', 3);
+    const faulty = new FatalAfter(3000);
+    const rebuilt: KafkaProducer[] = [];
+    // What the sink does (KafkaSink#rebuildProducer): drop the producer, then connect a new one.
+    const h = await harness('spill', {
+      producer: faulty,
+      onFatal: (delivery) => {
+        if (rebuilt.length > 0) return;
+        delivery.replaceProducer(undefined);
+        const fresh = new KafkaProducer(producerOptions());
+        rebuilt.push(fresh);
+        void fresh.connect().then(() => delivery.replaceProducer(fresh));
+      },
+    });
+    await offer(h, topic, 0, 10_000, 5000);
+    await settled(h, 60_000);
+    assert.equal(faulty.fatal, true, 'the first producer turned fatal');
+    assert.equal(rebuilt.length, 1, 'one rebuild');
+    await rebuilt[0]!.disconnect();
+    await faulty.disconnect();
+    await h.spool.close();
+    const report = auditTopic(await readTopic({ connection: connectionConfig(kafka), topic, timeoutMs: 60_000 }));
+    assert.equal(report.totals.lost, 0);
+    assert.equal(report.totals.outOfOrder, 0);
+    assert.equal(report.records - report.totals.duplicates, 10_000, 'every record, duplicates aside');
+    console.log(`# fatal producer error: ${report.totals.duplicates} duplicates re-sent after the rebuild`);
   });
 
   // The issue's outage: the broker stopped for 60 s while records keep arriving (then restarted,
