@@ -62,6 +62,16 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     const unresolved = new Set(problems.map((p) => p.path));
     const fromSchema = schemaProblems(validateSite.errors ?? [], doc, lines, file);
     problems.push(...fromSchema.filter((p) => !unresolved.has(p.path)));
+  } else {
+    // What JSON Schema cannot say: source names are keys (records, metrics, logs), so unique.
+    const seen = new Set<string>();
+    (data as SiteConfig).sources.forEach((source, i) => {
+      const path = ['sources', i, 'name'];
+      if (seen.has(source.name)) {
+        problems.push({ file, ...positionOf(doc, lines, path), path: formatPath(path), message: `"${source.name}" names another source already; names must be unique` });
+      }
+      seen.add(source.name);
+    });
   }
   if (problems.length > 0) throw new ConfigError('GW_ERR_CONFIG_INVALID', sortAndDedupe(problems));
 

@@ -1,7 +1,6 @@
 import type { Registry } from 'prom-client';
 import { SpoolComponent } from '../buffer/component.js';
 import type { SiteConfig } from '../config/site-schema.js';
-import { GatewayError } from '../errors.js';
 import { HealthServer } from '../observability/health-server.js';
 import type { Logger } from '../observability/logger.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -39,9 +38,6 @@ export function buildGraph(
   const sources: Component[] = [];
   let pipeline: Pipeline | undefined;
   if (config.sources.length > 0) {
-    const names = config.sources.map((s) => s.name);
-    const twice = names.filter((name, i) => names.indexOf(name) !== i);
-    if (twice.length > 0) throw new GatewayError('GW_ERR_CONFIG_INVALID', `source names must be unique: ${[...new Set(twice)].join(', ')} used twice`);
     // The schema requires state and spool whenever there are sources.
     pipeline = new Pipeline({
       site: config.site,

@@ -64,6 +64,21 @@ kafka:
     assert.deepEqual(problemsOf(`${minimal}  delivery: { mode: wal }\n`), ['site.yaml:1:1 spool: required key is missing']);
   });
 
+  it('requires the spool and state sections once there are sources, and unique source names', () => {
+    const source = (name: string, address = '10.0.0.1:4712'): string => `  - { name: ${name}, type: c37118, address: "${address}", idcode: 1 }\n`;
+    assert.deepEqual(problemsOf(`${minimal}sources:\n${source('pmu-a')}`), [
+      'site.yaml:1:1 spool: required key is missing',
+      'site.yaml:1:1 state: required key is missing',
+    ]);
+    const withState = `${minimal}spool: { dir: /s }\nstate: { dir: /t }\nsources:\n`;
+    assert.deepEqual(problemsOf(withState + source('pmu-a') + source('pmu-a', '10.0.0.2:4712')), [
+      'site.yaml:8:13 sources[1].name: "pmu-a" names another source already; names must be unique',
+    ]);
+    assert.deepEqual(problemsOf(`${withState}  - { name: pmu-a, type: c37118, idcode: 1 }\n`), ['site.yaml:7:5 sources[0].address: required key is missing']);
+    const udp = parseConfig(`${withState}  - { name: pmu-a, type: c37118, transport: udp, idcode: 1 }\n`, 'site.yaml', {});
+    assert.equal(udp.sources[0]?.address, undefined, 'a pure UDP receiver needs no address');
+  });
+
   it('reports a missing required key at the map that should hold it', () => {
     assert.deepEqual(problemsOf('site: north\nkafka:\n  lingerMs: 1\n'), ['site.yaml:3:3 kafka.brokers: required key is missing']);
     assert.deepEqual(problemsOf(''), ['site.yaml:1:1 site: required key is missing', 'site.yaml:1:1 kafka: required key is missing']);
