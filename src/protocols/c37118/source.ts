@@ -139,6 +139,9 @@ export class C37118Source implements Component {
       this.#tcp = link;
       this.#tcpFramer = new Framer();
       this.#fellBackToCfg2 = false;
+      // The device may have been reconfigured while we were away: decode nothing with the old
+      // configuration (frames before the new one go to the dead-letter topic, never guessed).
+      this.#decoder.forget(c.idcode);
       this.#m.connected.set({ source: c.name }, 1);
       this.#ctx.log.info({ peer: link.peer, idcode: c.idcode }, 'connected to the PMU');
       const closed = new Promise<string>((resolve) => {
