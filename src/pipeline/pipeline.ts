@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SpoolEntry } from '../buffer/entry-codec.js';
 import type { Component, Deadline, Readiness } from '../daemon/component.js';
@@ -56,11 +55,16 @@ export class Pipeline implements Component {
   #paused = false;
   #stopped = false;
   #lastError: string | undefined;
+  /** One frozen headers object per record kind: the producer converts each only once. */
+  readonly #headers: Readonly<Record<RecordKind, Readonly<Record<string, string>>>>;
   readonly #records: Counter<'kind'>;
   readonly #queued: Gauge;
 
   constructor(options: PipelineOptions) {
     this.#o = options;
+    const headers = (kind: RecordKind): Readonly<Record<string, string>> =>
+      Object.freeze({ site: options.site, schema: RECORD_SCHEMAS[kind], 'content-type': 'application/json' });
+    this.#headers = { 'pmu-frame': headers('pmu-frame'), 'dead-letter': headers('dead-letter') };
     this.#records = new Counter({
       name: 'gridgate_pipeline_records_total',
       help: 'Records stamped and handed to the sink, by kind.',
@@ -81,7 +85,7 @@ export class Pipeline implements Component {
   }
 
   async start(): Promise<void> {
-    this.#sequencer = await Sequencer.open(join(this.#o.stateDir), this.#o.log);
+    this.#sequencer = await Sequencer.open(this.#o.stateDir, this.#o.log);
   }
 
   /** A source's emit: bound to its name and its topic overrides. */
@@ -158,7 +162,7 @@ export class Pipeline implements Component {
       key,
       value: Buffer.from(JSON.stringify(value)),
       timestampMs: Math.floor(record.ingestTimeUs / 1000),
-      headers: { site: this.#o.site, schema: RECORD_SCHEMAS[record.kind], 'content-type': 'application/json' },
+      headers: this.#headers[record.kind],
     };
   }
 
