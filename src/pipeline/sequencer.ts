@@ -22,6 +22,7 @@ import type { Logger } from '../observability/logger.js';
 const FILE = 'sequence.json';
 const MIN_BLOCK = 1024;
 const BLOCK_SECONDS = 60;
+const WRITE_RETRY_MS = 1000;
 
 interface StreamState {
   /** The next seq to hand out. */
@@ -46,6 +47,8 @@ export class Sequencer {
   #writing: Promise<void> | undefined;
   #again = false;
   #closed = false;
+  /** The last reservation write failed: assign() paces its retries. */
+  #writeFailed = false;
 
   private constructor(dir: string, epoch: number, persisted: Record<string, number>, firstSeq: number, log: Logger, now: () => number) {
     this.#dir = dir;
@@ -95,12 +98,17 @@ export class Sequencer {
     return first;
   }
 
-  /** tryAssign, waiting for a reservation when needed. */
+  /**
+   * tryAssign, waiting for a reservation when needed. While reservations cannot be written (a
+   * full disk), it retries once a second: the caller's records wait, nothing is stamped without a
+   * durable ceiling, and the log gets one error per attempt, not a flood.
+   */
   async assign(stream: string, count = 1): Promise<number> {
     for (;;) {
       const first = this.tryAssign(stream, count);
       if (first >= 0) return first;
       await this.ready();
+      if (this.#writeFailed) await new Promise((resolve) => setTimeout(resolve, WRITE_RETRY_MS));
     }
   }
 
@@ -146,10 +154,14 @@ export class Sequencer {
         const ceilings = this.#ceilings();
         for (const [stream, s] of this.#streams) ceilings[stream] = targets.get(s) ?? s.durableCeiling;
         await this.#persist(ceilings);
+        this.#writeFailed = false;
         for (const [s, ceiling] of targets) s.durableCeiling = ceiling;
       } while (this.#again);
     })()
-      .catch((err: Error) => this.#log.error({ err: err.message }, 'sequence reservation failed; new seqs wait until a write succeeds'))
+      .catch((err: Error) => {
+        this.#writeFailed = true;
+        this.#log.error({ err: err.message }, 'sequence reservation failed; new seqs wait until a write succeeds');
+      })
       .finally(() => {
         this.#writing = undefined;
       });

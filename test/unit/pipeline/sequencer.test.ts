@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import pino from 'pino';
@@ -89,5 +89,23 @@ describe('epochs and per-stream seqs', () => {
     assert.equal(await b.assign('pmu'), now * 1000);
     assert.ok(logs.some((l) => l.level === 50 && /unreadable/.test(String(l.msg))));
     await b.close();
+  });
+
+  it('waits for a durable reservation while the state cannot be written, retrying once a second', async () => {
+    const dir = await tempDir('gridgate-seq-');
+    const errors: string[] = [];
+    const log = pino({ level: 'error' }, { write: (line: string) => void errors.push(line) });
+    const s = await Sequencer.open(dir, log);
+    // A directory where the temporary state file goes makes every write fail (even for root).
+    await mkdir(join(dir, 'sequence.json.tmp'));
+    let seq: number | undefined;
+    const assigned = s.assign('new-stream').then((n) => (seq = n));
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(seq, undefined, 'no seq without a durable ceiling');
+    assert.ok(errors.length >= 1 && errors.length <= 3, `paced retries, not a flood: ${errors.length} errors in 1.5 s`);
+    await rm(join(dir, 'sequence.json.tmp'), { recursive: true });
+    await assigned;
+    assert.equal(seq, 1);
+    await s.close();
   });
 });
