@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import vm from 'node:vm';
-import type { ConfigFrame, PhasorChannel, PmuConfig } from '../src/protocols/c37118/cfg-frame.js';
+import { NO_CFG3_FIELDS, type ConfigFrame, type PhasorChannel, type PmuConfig } from '../src/protocols/c37118/cfg-frame.js';
 import { crcCcitt } from '../src/protocols/c37118/crc-ccitt.js';
 import { DataColumns, decodeData } from '../src/protocols/c37118/data-frame.js';
 import { encodeCfg12, encodeData } from '../src/protocols/c37118/encoder.js';
@@ -91,13 +91,7 @@ function pmu(p: number, format: number, analogs: number): PmuConfig {
     digitals: [{ labels: ['BRK1 CLOSED', 'BRK2 CLOSED', 'TRIP', ...Array<string>(13).fill('')], normal: 3, valid: 7 }],
     fnom: 60,
     cfgcnt: 0,
-    globalPmuId: null,
-    latitude: null,
-    longitude: null,
-    elevation: null,
-    serviceClass: null,
-    windowUs: null,
-    groupDelayUs: null,
+    ...NO_CFG3_FIELDS,
   };
 }
 

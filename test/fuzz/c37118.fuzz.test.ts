@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { ConfigFrame, PmuConfig } from '../../src/protocols/c37118/cfg-frame.js';
+import { NO_CFG3_FIELDS, type ConfigFrame, type PmuConfig } from '../../src/protocols/c37118/cfg-frame.js';
 import { FrameType } from '../../src/protocols/c37118/constants.js';
 import { crcMatches } from '../../src/protocols/c37118/frame-header.js';
 import { DataColumns } from '../../src/protocols/c37118/data-frame.js';
@@ -235,13 +235,7 @@ function pmuArb(kind: ConfigFrame['kind'], { invertible }: ConfigOptions): fc.Ar
         ? pmuConfig(p)
         : pmuConfig({
             ...p,
-            globalPmuId: null,
-            latitude: null,
-            longitude: null,
-            elevation: null,
-            serviceClass: null,
-            windowUs: null,
-            groupDelayUs: null,
+            ...NO_CFG3_FIELDS,
           }),
     );
 }

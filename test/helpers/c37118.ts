@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AnalogChannel, ConfigFrame, DigitalWord, PhasorChannel, PmuConfig } from '../../src/protocols/c37118/cfg-frame.js';
+import { NO_CFG3_FIELDS, type AnalogChannel, type ConfigFrame, type DigitalWord, type PhasorChannel, type PmuConfig } from '../../src/protocols/c37118/cfg-frame.js';
 import { CRC_SIZE } from '../../src/protocols/c37118/constants.js';
 import { crcCcitt } from '../../src/protocols/c37118/crc-ccitt.js';
 import type { Framer, FramingFault } from '../../src/protocols/c37118/framer.js';
@@ -261,13 +261,7 @@ export function pmuConfig(overrides: Partial<PmuConfig> = {}): PmuConfig {
     digitals: [],
     fnom: 60,
     cfgcnt: 0,
-    globalPmuId: null,
-    latitude: null,
-    longitude: null,
-    elevation: null,
-    serviceClass: null,
-    windowUs: null,
-    groupDelayUs: null,
+    ...NO_CFG3_FIELDS,
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ConfigFrame } from '../../src/protocols/c37118/cfg-frame.js';
+import { NO_CFG3_FIELDS, type ConfigFrame } from '../../src/protocols/c37118/cfg-frame.js';
 import { DataColumns } from '../../src/protocols/c37118/data-frame.js';
 import { encodeCfg12, encodeData } from '../../src/protocols/c37118/encoder.js';
 import { Framer } from '../../src/protocols/c37118/framer.js';
@@ -109,13 +109,7 @@ export function simpleConfig(idcode: number, rate: number, options: { phasors?: 
         digitals: [],
         fnom: 50,
         cfgcnt: options.cfgcnt ?? 1,
-        globalPmuId: null,
-        latitude: null,
-        longitude: null,
-        elevation: null,
-        serviceClass: null,
-        windowUs: null,
-        groupDelayUs: null,
+        ...NO_CFG3_FIELDS,
       },
     ],
   };

@@ -107,6 +107,19 @@ export interface ConfigFrame {
   pmus: PmuConfig[];
 }
 
+/** What a CFG-1/2 PMU block has for the fields only CFG-3 carries. */
+export const NO_CFG3_FIELDS: Readonly<
+  Pick<PmuConfig, 'globalPmuId' | 'latitude' | 'longitude' | 'elevation' | 'serviceClass' | 'windowUs' | 'groupDelayUs'>
+> = Object.freeze({
+  globalPmuId: null,
+  latitude: null,
+  longitude: null,
+  elevation: null,
+  serviceClass: null,
+  windowUs: null,
+  groupDelayUs: null,
+});
+
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const trimName = (s: string): string => s.replace(/[\0 ]+$/u, '').replace(/^[\0 ]+/u, '');
@@ -161,13 +174,7 @@ export function parseCfg12(buf: Buffer, offset: number, size: number): ParseResu
       digitals,
       fnom,
       cfgcnt,
-      globalPmuId: null,
-      latitude: null,
-      longitude: null,
-      elevation: null,
-      serviceClass: null,
-      windowUs: null,
-      groupDelayUs: null,
+      ...NO_CFG3_FIELDS,
     });
   }
   const dataRate = r.i16();

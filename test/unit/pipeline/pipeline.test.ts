@@ -8,7 +8,7 @@ import type { SpoolEntry } from '../../../src/buffer/entry-codec.js';
 import { Deadline } from '../../../src/daemon/component.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import { deadLetter, type SourceRecord } from '../../../src/pipeline/record.js';
-import type { ConfigFrame } from '../../../src/protocols/c37118/cfg-frame.js';
+import { NO_CFG3_FIELDS, type ConfigFrame } from '../../../src/protocols/c37118/cfg-frame.js';
 import { DataColumns } from '../../../src/protocols/c37118/data-frame.js';
 import { StreamLayout } from '../../../src/protocols/c37118/layout.js';
 import { pmuFrameRecords } from '../../../src/protocols/c37118/records.js';
@@ -41,13 +41,7 @@ function twoPmuColumns(): DataColumns {
     digitals: [{ labels: Array(16).fill(''), normal: 0x00ff, valid: 0x0fff }],
     fnom: 50,
     cfgcnt: 3,
-    globalPmuId: null,
-    latitude: null,
-    longitude: null,
-    elevation: null,
-    serviceClass: null,
-    windowUs: null,
-    groupDelayUs: null,
+    ...NO_CFG3_FIELDS,
   });
   const config: ConfigFrame = { kind: 'cfg2', version: 2, idcode: 7, soc: 0, fracsec: 0, timeBase: 1_000_000, dataRate: 50, pmus: [pmu(71, 0b1111), pmu(72, 0b1110)] };
   const columns = new DataColumns(new StreamLayout(config));
