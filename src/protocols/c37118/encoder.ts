@@ -59,6 +59,14 @@ export function encodeCommand(time: FrameTime, command: number, extended: Uint8A
   return encodeFrame(FrameType.COMMAND, time, body);
 }
 
+/**
+ * A command to stream `idcode`, stamped with the time it is sent: devices expect their own stream
+ * IDCODE and a current time in commands (notes 25). FRACSEC in microseconds, time quality 0.
+ */
+export function encodeCommandNow(idcode: number, command: number, nowMs = Date.now()): Buffer {
+  return encodeCommand({ idcode, soc: Math.floor(nowMs / 1000), fracsec: (nowMs % 1000) * 1000 }, command);
+}
+
 export function encodeHeader(time: FrameTime, text: string): Buffer {
   return encodeFrame(FrameType.HEADER, time, Buffer.from(text, 'latin1'));
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigFrame } from './cfg-frame.js';
 import { Command } from './constants.js';
-import { encodeCommand } from './encoder.js';
+import { encodeCommandNow } from './encoder.js';
 import { Framer } from './framer.js';
 import { dataJson, type PmuDataJson } from './json.js';
 import { COMMAND_GAP_MS, TcpLink } from './links.js';
@@ -86,10 +86,7 @@ export async function probePmu(o: ProbeOptions, signal: AbortSignal = new AbortC
     }
     return done();
   };
-  const command = (cmd: number): Buffer => {
-    const now = Date.now();
-    return encodeCommand({ idcode: o.idcode, soc: Math.floor(now / 1000), fracsec: (now % 1000) * 1000 }, cmd);
-  };
+  const command = (cmd: number): Buffer => encodeCommandNow(o.idcode, cmd);
   try {
     await link.send(command(Command.DATA_OFF));
     await sleep(COMMAND_GAP_MS);

@@ -7,7 +7,7 @@ import { Backoff } from '../shared/backoff.js';
 import { Quality } from '../shared/quality.js';
 import type { C37118SourceConfig } from './config.js';
 import { Command, FRAME_TYPE_NAMES, Stat, type FrameType } from './constants.js';
-import { encodeCommand } from './encoder.js';
+import { encodeCommandNow } from './encoder.js';
 import { frameTypeOf, idcodeOf } from './frame-header.js';
 import { FrameTracker } from './frame-tracker.js';
 import { Framer, type FramerOutput } from './framer.js';
@@ -226,9 +226,7 @@ export class C37118Source implements Component {
   }
 
   #command(command: number): Buffer {
-    const now = Date.now();
-    // Commands carry the device's stream IDCODE and the current time (notes 25).
-    return encodeCommand({ idcode: this.#c.idcode, soc: Math.floor(now / 1000), fracsec: (now % 1000) * 1000 }, command);
+    return encodeCommandNow(this.#c.idcode, command);
   }
 
   #onTcpData(chunk: Buffer, link: TcpLink): void {
