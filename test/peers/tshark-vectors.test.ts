@@ -2,7 +2,7 @@
 // fed our hand-written pcaps, recovers the values listed in the shared C37.118 vectors.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,38 +15,9 @@ import {
   type TsharkDecoded,
   type TsharkFrame,
 } from './helpers/tshark.js';
+import { FIXTURES, loadVector, VECTOR_NAMES, type ExpectedFrame, type ExpectedPhasor } from '../helpers/c37118.js';
 
-const VECTORS = new URL('../fixtures/c37118', import.meta.url).pathname;
-
-interface ExpectedPhasor {
-  magnitude: number;
-  angle_rad: number;
-  re: number;
-  im: number;
-}
-interface ExpectedFrame {
-  type: 'command' | 'cfg2' | 'cfg3' | 'header' | 'data';
-  idcode: number;
-  command?: number;
-  time_base?: number;
-  data_rate?: number;
-  text?: string;
-  time?: number;
-  pmus?: {
-    stn?: string;
-    idcode: number;
-    phasors: string[] | ExpectedPhasor[];
-    fnom?: number;
-    cfgcnt?: number;
-    freq?: number;
-    rocof?: number;
-    stat?: number;
-    analogs?: { value: number }[];
-    digitals?: number[];
-  }[];
-}
-
-const FRAME_TYPES: Record<ExpectedFrame['type'], number> = { data: 0, header: 1, cfg2: 3, command: 4, cfg3: 5 };
+const FRAME_TYPES: Record<ExpectedFrame['type'], number> = { data: 0, header: 1, cfg1: 2, cfg2: 3, command: 4, cfg3: 5 };
 
 const num = (s: string | undefined): number => {
   assert.ok(s !== undefined, 'tshark printed no such field');
@@ -189,10 +160,7 @@ function assertData(t: TsharkDecoded, want: ExpectedFrame, config: { timeBase: n
   });
 }
 
-const vectors = readdirSync(VECTORS)
-  .filter((f) => f.endsWith('.bin'))
-  .map((f) => f.slice(0, -'.bin'.length))
-  .sort();
+const vectors = VECTOR_NAMES;
 
 describe('the tshark harness', () => {
   it('finds tshark with the synphasor dissector', () => {
@@ -209,7 +177,7 @@ describe('the tshark harness', () => {
     after(() => rmSync(dir, { recursive: true, force: true }));
 
     it('writes packets whose IPv4, TCP and UDP checksums tshark verifies as good, with clean TCP sequencing', async () => {
-      const payloads = splitFrames(readFileSync(join(VECTORS, 'annex_d.bin')));
+      const payloads = splitFrames(readFileSync(join(FIXTURES, 'annex_d.bin')));
       const file = join(dir, 'checksums.pcap');
       await writePcap(file, [
         ...payloads.map((payload, i) => {
@@ -243,7 +211,7 @@ describe('the tshark harness', () => {
 
   it('decodes every vector identically over TCP and UDP', async () => {
     for (const name of vectors) {
-      const frames = splitFrames(readFileSync(join(VECTORS, `${name}.bin`)));
+      const frames = splitFrames(readFileSync(join(FIXTURES, `${name}.bin`)));
       // Everything but the byte positions, which differ by the TCP and UDP header sizes.
       const strip = (decoded: TsharkDecoded[]) =>
         decoded.map((d) => ({
@@ -271,8 +239,7 @@ describe('tshark on the shared C37.118 vectors', () => {
       four_pmu_tcp: 'decodes the 4-PMU capture to the listed per-PMU blocks',
     };
     it(`tshark ${sentence[name] ?? `decodes ${name} to the values in its expected.json`}`, async () => {
-      const stream = readFileSync(join(VECTORS, `${name}.bin`));
-      const expected = JSON.parse(readFileSync(join(VECTORS, `${name}.expected.json`), 'utf8')) as ExpectedFrame[];
+      const { bytes: stream, expected } = loadVector(name);
       const frames = splitFrames(stream);
       assert.equal(frames.length, expected.length, 'frames in the stream');
       const transport = name.startsWith('udp') ? 'udp' : 'tcp';
