@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { SpoolSchema } from '../buffer/config.js';
+import { AnalyticsSchema } from '../pipeline/analytics/config.js';
 import { ShutdownSchema, StateSchema } from '../daemon/config.js';
 import { C37118SourceSchema } from '../protocols/c37118/config.js';
 import { HttpSchema, LogSchema } from '../observability/config.js';
@@ -27,6 +28,7 @@ export const SiteConfigSchema = Type.Object(
       default: [],
       description: 'The field devices this site reads from, one entry per connection. Names must be unique.',
     }),
+    analytics: AnalyticsSchema,
     shutdown: ShutdownSchema,
   },
   {

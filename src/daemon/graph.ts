@@ -44,6 +44,10 @@ export function buildGraph(
       stateDir: config.state!.dir,
       topics: config.kafka.topics,
       offer: (entries) => sink.offer(entries),
+      analytics: {
+        config: config.analytics,
+        sources: new Map(config.sources.map((s) => [s.name, { settings: s.analytics, idcode: s.idcode }])),
+      },
       log: child('pipeline'),
       registry,
     });

@@ -4,15 +4,20 @@ import type { Component, Deadline, Readiness } from '../daemon/component.js';
 import type { Logger } from '../observability/logger.js';
 import { qualityJson } from '../protocols/shared/quality.js';
 import type { TopicsConfig } from '../sinks/kafka/config.js';
+import { Analytics } from './analytics/analytics.js';
+import type { AnalyticsConfig, SourceAnalytics } from './analytics/config.js';
 import type { SourceTopics } from './config.js';
 import type { RecordKind, SourceRecord } from './record.js';
 import { Sequencer } from './sequencer.js';
 
 // The pipeline between the sources and the sink: stamps each record with epoch and per-stream
 // seq, wraps it in the envelope, routes it to its topic and encodes it (JSON, the first encoding
-// of the schemas in schemas/). The windowed feature engine (issue #6) joins here.
+// of the schemas in schemas/). Each measurement record is also observed by the analytics
+// (windowed features and anomaly flags in worker threads), whose records join the same queue.
 //
 //   sources ──emit(records)──▶ queue ──pump──▶ stamp + encode ──offer──▶ sink (spool/Kafka)
+//                 │              ▲
+//                 └─▶ analytics ─┘ (feature-window, anomaly, late-sample)
 //
 // emit() never drops and never blocks: it queues and returns false once the queue passes its high
 // mark, which is the sources' signal to pause (TCP) or shed (UDP); onResume fires below the low
@@ -25,12 +30,26 @@ const BATCH = 2_000;
 export const RECORD_SCHEMAS: Readonly<Record<RecordKind, string>> = {
   'pmu-frame': 'gridgate.pmu-frame/1',
   'dead-letter': 'gridgate.dead-letter/1',
+  'feature-window': 'gridgate.feature-window/1',
+  anomaly: 'gridgate.anomaly/1',
+  'late-sample': 'gridgate.late-sample/1',
 };
 
 const TOPIC_OF: Readonly<Record<RecordKind, keyof TopicsConfig>> = {
   'pmu-frame': 'pmuFrames',
   'dead-letter': 'deadLetter',
+  'feature-window': 'features',
+  anomaly: 'anomalies',
+  'late-sample': 'late',
 };
+
+const KINDS = Object.keys(RECORD_SCHEMAS) as RecordKind[];
+
+/**
+ * The seq counter of a record: per key and topic, so each topic's records of a stream are gap-free
+ * on their own. Measurements and dead letters keep the bare key (their keys never collide).
+ */
+const seqKey = (key: string, kind: RecordKind): string => (kind === 'pmu-frame' || kind === 'dead-letter' ? key : `${key}#${kind}`);
 
 export interface PipelineOptions {
   site: string;
@@ -38,6 +57,8 @@ export interface PipelineOptions {
   topics: TopicsConfig;
   /** The sink's offer: resolves when the records are taken (spooled or in flight). */
   offer: (entries: SpoolEntry[]) => Promise<void>;
+  /** Windowed features and anomaly flags; absent or mode off: raw records only. */
+  analytics?: { config: AnalyticsConfig; sources: ReadonlyMap<string, { settings: SourceAnalytics; idcode?: number }> };
   log: Logger;
   registry: Registry;
 }
@@ -55,6 +76,7 @@ export class Pipeline implements Component {
   #paused = false;
   #stopped = false;
   #lastError: string | undefined;
+  readonly #analytics: Analytics | undefined;
   /** One frozen headers object per record kind: the producer converts each only once. */
   readonly #headers: Readonly<Record<RecordKind, Readonly<Record<string, string>>>>;
   readonly #records: Counter<'kind'>;
@@ -64,7 +86,19 @@ export class Pipeline implements Component {
     this.#o = options;
     const headers = (kind: RecordKind): Readonly<Record<string, string>> =>
       Object.freeze({ site: options.site, schema: RECORD_SCHEMAS[kind], 'content-type': 'application/json' });
-    this.#headers = { 'pmu-frame': headers('pmu-frame'), 'dead-letter': headers('dead-letter') };
+    this.#headers = Object.fromEntries(KINDS.map((k) => [k, headers(k)])) as Record<RecordKind, Readonly<Record<string, string>>>;
+    const a = options.analytics;
+    if (a && a.config.mode !== 'off') {
+      this.#analytics = new Analytics({
+        config: a.config,
+        site: options.site,
+        sources: a.sources,
+        deliver: (source, records) => this.#enqueue(source, records),
+        onRoom: () => this.#maybeResume(),
+        log: options.log.child({ component: 'analytics' }),
+        registry: options.registry,
+      });
+    }
     this.#records = new Counter({
       name: 'gridgate_pipeline_records_total',
       help: 'Records stamped and handed to the sink, by kind.',
@@ -86,6 +120,7 @@ export class Pipeline implements Component {
 
   async start(): Promise<void> {
     this.#sequencer = await Sequencer.open(this.#o.stateDir, this.#o.log);
+    this.#analytics?.start();
   }
 
   /** A source's emit: bound to its name and its topic overrides. */
@@ -101,10 +136,24 @@ export class Pipeline implements Component {
   }
 
   #emit(source: string, records: SourceRecord[]): boolean {
+    const analytics = this.#analytics;
+    if (analytics) for (const record of records) analytics.observe(source, record);
+    this.#enqueue(source, records);
+    if (analytics?.full) this.#paused = true;
+    return !this.#paused;
+  }
+
+  #enqueue(source: string, records: SourceRecord[]): void {
     for (const record of records) this.#queue.push({ source, record });
     this.#pumping ??= this.#pump().finally(() => (this.#pumping = undefined));
     if (this.#queue.length - this.#head >= HIGH_WATER) this.#paused = true;
-    return !this.#paused;
+  }
+
+  /** Sources resume once the queue is below its low mark and the analytics have room. */
+  #maybeResume(): void {
+    if (!this.#paused || this.#queue.length - this.#head > LOW_WATER || this.#analytics?.full) return;
+    this.#paused = false;
+    for (const resume of this.#resumers) resume();
   }
 
   async #pump(): Promise<void> {
@@ -116,8 +165,9 @@ export class Pipeline implements Component {
       for (let i = this.#head; i < end; i++) {
         const { source, record } = this.#queue[i]!;
         const key = `${this.#o.site}/${source}/${record.stream}`;
-        let seq = sequencer.tryAssign(key);
-        if (seq < 0) seq = await sequencer.assign(key);
+        const counter = seqKey(key, record.kind);
+        let seq = sequencer.tryAssign(counter);
+        if (seq < 0) seq = await sequencer.assign(counter);
         entries.push(this.#encode(source, key, seq, sequencer.epoch, record));
         this.#records.inc({ kind: record.kind });
       }
@@ -134,17 +184,14 @@ export class Pipeline implements Component {
         this.#queue.splice(0, this.#head);
         this.#head = 0;
       }
-      if (this.#paused && this.#queue.length - this.#head <= LOW_WATER) {
-        this.#paused = false;
-        for (const resume of this.#resumers) resume();
-      }
+      this.#maybeResume();
     }
     this.#queue.length = 0;
     this.#head = 0;
   }
 
   #encode(source: string, key: string, seq: number, epoch: number, record: SourceRecord): SpoolEntry {
-    const value = {
+    const envelope = {
       site: this.#o.site,
       source,
       stream: record.stream,
@@ -153,14 +200,18 @@ export class Pipeline implements Component {
       eventTime: record.eventTimeUs,
       ingestTime: record.ingestTimeUs,
       quality: qualityJson(record.quality),
-      ...record.body,
     };
+    // A body encoded in a worker joins the envelope as text: `{envelope…,` + `body…}`.
+    const json =
+      record.bodyJson === undefined
+        ? JSON.stringify({ ...envelope, ...record.body })
+        : `${JSON.stringify(envelope).slice(0, -1)},${record.bodyJson.slice(1)}`;
     const route = this.#routes.get(source);
-    const override = record.kind === 'dead-letter' ? route?.deadLetter : route?.records;
+    const override = record.kind === 'dead-letter' ? route?.deadLetter : record.kind === 'pmu-frame' ? route?.records : undefined;
     return {
       topic: override ?? this.#o.topics[TOPIC_OF[record.kind]],
       key,
-      value: Buffer.from(JSON.stringify(value)),
+      value: Buffer.from(json),
       timestampMs: Math.floor(record.ingestTimeUs / 1000),
       headers: this.#headers[record.kind],
     };
@@ -174,7 +225,9 @@ export class Pipeline implements Component {
   async stop(deadline: Deadline): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    // Sources stopped first; hand the sink what they emitted, then persist the exact next seqs.
+    // Sources stopped first; the analytics close their open windows (shutdown results), the sink
+    // gets everything emitted, then the exact next seqs are persisted.
+    if (this.#analytics) await deadline.race(this.#analytics.stop());
     await deadline.race(this.drained());
     await this.#sequencer?.close();
   }

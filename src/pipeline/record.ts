@@ -2,7 +2,7 @@
 // pipeline adds site, source, epoch and seq, routes it to a topic by kind and encodes it
 // (ARCHITECTURE.md, the record contract; docs/records.md for consumers).
 
-export type RecordKind = 'pmu-frame' | 'dead-letter';
+export type RecordKind = 'pmu-frame' | 'dead-letter' | 'feature-window' | 'anomaly' | 'late-sample';
 
 export interface SourceRecord {
   kind: RecordKind;
@@ -16,6 +16,8 @@ export interface SourceRecord {
   quality: number;
   /** The kind's own fields, in their JSON shape (schemas/<kind>.avsc). */
   body: Record<string, unknown>;
+  /** The same, already encoded as a JSON object text (records built in a worker); wins over body. */
+  bodyJson?: string;
 }
 
 /** Why bytes became a dead letter, and where. */

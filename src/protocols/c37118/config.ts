@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Section, StringEnum } from '../../config/schema-helpers.js';
+import { SourceAnalyticsSchema } from '../../pipeline/analytics/config.js';
 import { SourceTopicsSchema } from '../../pipeline/config.js';
 import { BackoffSchema } from '../shared/backoff.js';
 
@@ -78,6 +79,7 @@ export const C37118SourceSchema = Type.Object(
     }),
     reconnect: BackoffSchema,
     topics: Type.Optional(SourceTopicsSchema),
+    analytics: SourceAnalyticsSchema,
   },
   {
     additionalProperties: false,

@@ -58,7 +58,7 @@ export function pmuFrameRecords(columns: DataColumns, ingestTimeUs: number, extr
       ingestTimeUs,
       quality,
       body: {
-        pmu: { idcode: pmu.idcode, station: pmu.station, streamIdcode: config.idcode, cfgcnt: pmu.cfgcnt, fnom: pmu.fnom },
+        pmu: { idcode: pmu.idcode, station: pmu.station, streamIdcode: config.idcode, cfgcnt: pmu.cfgcnt, fnom: pmu.fnom, dataRate: config.dataRate },
         stat: columns.stat[p]!,
         timeQuality: columns.timeQuality & 0x0f,
         freq: finite(freq),

@@ -84,7 +84,7 @@ describe('the record pipeline', () => {
     assert.equal(first.epoch, pipeline.epoch);
     assert.deepEqual([first.seq, second.seq], [1, 1], 'each PMU is its own stream');
     assert.equal(first.eventTime, 1_700_000_000_020_000);
-    assert.deepEqual(first.pmu, { idcode: 71, station: 'PMU 71', streamIdcode: 7, cfgcnt: 3, fnom: 50 });
+    assert.deepEqual(first.pmu, { idcode: 71, station: 'PMU 71', streamIdcode: 7, cfgcnt: 3, fnom: 50, dataRate: 50 });
     // Polar: magnitude and angle as sent, re/im computed.
     assert.equal(first.phasors[0].magnitude, 230_000);
     assert.ok(Math.abs(first.phasors[0].re - 230_000 * Math.cos(0.5)) < 1e-6);

@@ -106,7 +106,8 @@ export class PmuModel {
         columns.phasorB[i] = polar ? angle : magnitude * Math.sin(angle);
       }
       for (let k = 0, i = layout.analogStart[p]!; i < layout.analogStart[p + 1]!; k++, i++) {
-        columns.analog[i] = this.#analog(k, t);
+        // Transducer noise like the phasors' magnitude noise: a live analog is never exactly constant.
+        columns.analog[i] = this.#analog(k, t) * (1 + (noise.magnitudePct / 100) * symmetric(seed, n, ch + 3000 + k));
       }
       for (let w = 0, i = layout.digitalStart[p]!; i < layout.digitalStart[p + 1]!; w++, i++) {
         columns.digital[i] = this.state.digital(t, p, w, digitalNormal(w));

@@ -114,7 +114,7 @@ export const ScenarioSchema = Type.Object(
     ),
     noise: Section(
       {
-        magnitudePct: Type.Number({ minimum: 0, default: 0.01, description: 'Uniform magnitude noise, ± % of the value.' }),
+        magnitudePct: Type.Number({ minimum: 0, default: 0.01, description: 'Uniform magnitude noise of phasors and analogs, ± % of the value.' }),
         angleDeg: Type.Number({ minimum: 0, default: 0.01, description: 'Uniform angle noise, ± degrees.' }),
         frequencyHz: Type.Number({ minimum: 0, default: 0.0005, description: 'Uniform frequency noise, ± Hz.' }),
         rocofHzPerS: Type.Number({ minimum: 0, default: 0.002, description: 'Uniform ROCOF noise, ± Hz/s.' }),

@@ -29,6 +29,7 @@ function sourceConfig(overrides: Partial<C37118SourceConfig>): C37118SourceConfi
     connectTimeoutMs: 1000,
     staleAfterPeriods: 10,
     reconnect: { initialMs: 20, maxMs: 100 },
+    analytics: { voltagePhasors: ['VA', 'VB', 'VC'], currentPhasors: ['IA', 'IB', 'IC'], positiveSequence: { voltage: 'V1', current: 'I1' } },
     ...overrides,
   };
 }

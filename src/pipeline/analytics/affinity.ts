@@ -1,0 +1,53 @@
+import type { AnalyticsConfig } from './config.js';
+
+// Which worker owns a stream: a hash of its key, except that the two buses of an angle pair must
+// share a worker (the pair's Δθ needs both). Pairs are joined with union-find over their keys, so
+// chains (A–B, B–C) land together too; everything is decided from the config, once, at start.
+
+/** FNV-1a, 32 bits: stable across runs and platforms. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export interface BusKey {
+  source: string;
+  pmu?: number | undefined;
+}
+
+export class Affinity {
+  readonly #pinned = new Map<string, number>();
+
+  constructor(
+    readonly shards: number,
+    site: string,
+    pairs: AnalyticsConfig['anglePairs'],
+    sourceIdcode: (source: string) => number | undefined,
+  ) {
+    const parent = new Map<string, string>();
+    const find = (k: string): string => {
+      let root = k;
+      while (parent.get(root) !== root) root = parent.get(root)!;
+      parent.set(k, root);
+      return root;
+    };
+    const keyOf = (bus: BusKey): string => `${site}/${bus.source}/${bus.pmu ?? sourceIdcode(bus.source)}`;
+    for (const pair of pairs) {
+      const a = keyOf(pair.a);
+      const b = keyOf(pair.b);
+      for (const k of [a, b]) if (!parent.has(k)) parent.set(k, k);
+      const ra = find(a);
+      const rb = find(b);
+      if (ra !== rb) parent.set(ra < rb ? rb : ra, ra < rb ? ra : rb);
+    }
+    for (const k of parent.keys()) this.#pinned.set(k, fnv1a(find(k)) % shards);
+  }
+
+  shardOf(key: string): number {
+    return this.#pinned.get(key) ?? fnv1a(key) % this.shards;
+  }
+}

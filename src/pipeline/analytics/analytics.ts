@@ -1,0 +1,262 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../../observability/logger.js';
+import { nowUs, type SourceRecord } from '../record.js';
+import { Affinity } from './affinity.js';
+import { BatchBuilder } from './batch-builder.js';
+import type { AnalyticsConfig, SourceAnalytics } from './config.js';
+import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
+import type { AnalyticsOutput } from './output.js';
+import { pmuDescriptor, pmuShape, pmuValueCount, pmuValues } from './pmu-extract.js';
+
+// The main thread's half of the analytics: it turns records into sample rows, batches them per
+// worker and every batchMs moves each batch to its worker (transferred typed arrays, never a
+// message per frame), then hands the records the workers produce back to the pipeline.
+//
+//   pipeline.emit ─▶ observe(record) ─▶ BatchBuilder[shard] ──every batchMs──▶ Piscina[shard] (1 thread)
+//                                                                                    │
+//   pipeline.enqueue ◀──────────── outputs (feature-window, anomaly, late-sample) ◀──┘
+//
+// One single-thread pool per shard and one batch in it at a time: a stream's batches run in order,
+// in the one thread that holds its window state (stream affinity). A shard with maxQueuedSamples
+// waiting is full: whenFull pause-sources makes the pipeline refuse (sources pause),
+// skip-analytics drops the shard's samples for the analytics only (counted; raw records flow on).
+
+export interface AnalyticsOptions {
+  config: AnalyticsConfig;
+  site: string;
+  /** Per source: its analytics settings and configured IDCODE (angle pair buses). */
+  sources: ReadonlyMap<string, { settings: SourceAnalytics; idcode?: number }>;
+  /** Where the records the analytics produce go (the pipeline's queue). */
+  deliver: (source: string, records: SourceRecord[]) => void;
+  /** Called once a full shard has room again (pause-sources). */
+  onRoom: () => void;
+  log: Logger;
+  registry: Registry;
+}
+
+interface Shard {
+  readonly index: number;
+  readonly builder: BatchBuilder;
+  readonly pool: Piscina | undefined;
+  /** A batch is in the worker. */
+  busy: boolean;
+  /** Streams this shard has ever been told about (it needs ticks for idleness even without rows). */
+  streams: number;
+}
+
+interface StreamSlot {
+  slot: number;
+  shape: string;
+  shard: number;
+  values: number;
+}
+
+// Built: dist/…/worker.js. From source (tests, tsx): worker.ts, with tsx loaded in the thread too.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
+
+export class Analytics {
+  readonly #o: AnalyticsOptions;
+  readonly #shards: Shard[] = [];
+  readonly #streams = new Map<string, StreamSlot>();
+  readonly #affinity: Affinity;
+  /** analytics.mode main-thread: the engine runs here, shard 0 only. */
+  readonly #local: AnalyticsEngine | undefined;
+  #nextSlot = 1;
+  #timer: NodeJS.Timeout | undefined;
+  #full = false;
+  #stopped = false;
+  readonly #pending = new Set<Promise<void>>();
+  readonly #m: {
+    samples: Counter;
+    channelSamples: Counter;
+    skipped: Counter;
+    records: Counter<'kind'>;
+    late: Counter;
+    latency: Histogram;
+    busy: Counter<'worker'>;
+    failures: Counter;
+  };
+
+  constructor(options: AnalyticsOptions) {
+    this.#o = options;
+    const { config } = options;
+    const threads = config.mode === 'workers' ? (config.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1))) : 1;
+    this.#affinity = new Affinity(threads, options.site, config.anglePairs, (s) => options.sources.get(s)?.idcode);
+    this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config) : undefined;
+    for (let i = 0; i < threads; i++) this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, busy: false, streams: 0 });
+    const registers = [options.registry];
+    this.#m = {
+      samples: new Counter({ name: 'gridgate_analytics_samples_total', help: 'Frames (samples) handed to the analytics.', registers }),
+      channelSamples: new Counter({
+        name: 'gridgate_analytics_channel_samples_total',
+        help: 'Channel values processed by the analytics workers.',
+        registers,
+      }),
+      skipped: new Counter({
+        name: 'gridgate_analytics_skipped_samples_total',
+        help: 'Samples left out of the analytics because a worker was behind (whenFull: skip-analytics).',
+        registers,
+      }),
+      records: new Counter({ name: 'gridgate_analytics_records_total', help: 'Records produced by the analytics, by kind.', labelNames: ['kind'], registers }),
+      late: new Counter({ name: 'gridgate_analytics_late_samples_total', help: 'Samples later than the allowed lateness (sent to the late topic).', registers }),
+      latency: new Histogram({
+        name: 'gridgate_analytics_latency_seconds',
+        help: 'From the arrival of the frame that closed a window to its feature record back on the main thread.',
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1],
+        registers,
+      }),
+      busy: new Counter({ name: 'gridgate_analytics_worker_busy_seconds_total', help: 'Time each worker spent computing.', labelNames: ['worker'], registers }),
+      failures: new Counter({ name: 'gridgate_analytics_batch_failures_total', help: 'Batches a worker failed on (its window state restarts).', registers }),
+    };
+    const queued: Gauge = new Gauge({
+      name: 'gridgate_analytics_queued_samples',
+      help: 'Samples waiting for their worker (it is busy with the previous batch).',
+      registers,
+      collect: () => queued.set(this.#shards.reduce((n, s) => n + s.builder.rowCount, 0)),
+    });
+  }
+
+  get threads(): number {
+    return this.#local ? 0 : this.#shards.length;
+  }
+
+  start(): void {
+    if (!this.#local) {
+      for (const shard of this.#shards) {
+        (shard as { pool: Piscina | undefined }).pool = new Piscina({
+          filename: WORKER.href,
+          minThreads: 1,
+          maxThreads: 1,
+          concurrentTasksPerWorker: 1,
+          idleTimeout: Infinity,
+          workerData: { config: this.#o.config },
+          ...(FROM_SOURCE ? { execArgv: ['--import', 'tsx'] } : {}),
+        });
+      }
+    }
+    this.#timer = setInterval(() => this.#flushAll(false), this.#o.config.batchMs);
+    this.#timer.unref();
+  }
+
+  /** True when a shard is full and whenFull is pause-sources: the pipeline should push back. */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /** Take a record's sample, if it is one the analytics understand. */
+  observe(source: string, record: SourceRecord): void {
+    if (record.kind !== 'pmu-frame' || this.#stopped) return;
+    const key = `${this.#o.site}/${source}/${record.stream}`;
+    let s = this.#streams.get(key);
+    const shape = pmuShape(record);
+    let shard: Shard;
+    if (!s || s.shape !== shape) {
+      const index = s?.shard ?? this.#affinity.shardOf(key);
+      shard = this.#shards[index]!;
+      const settings = this.#o.sources.get(source)?.settings;
+      if (!settings) return;
+      s = { slot: this.#nextSlot++, shape, shard: index, values: pmuValueCount(record) };
+      this.#streams.set(key, s);
+      shard.builder.describe(pmuDescriptor(record, { slot: s.slot, key, source }, settings));
+      shard.streams++;
+    } else shard = this.#shards[s.shard]!;
+    if (this.#o.config.whenFull === 'skip-analytics' && shard.builder.rowCount >= this.#o.config.maxQueuedSamples) {
+      this.#m.skipped.inc();
+      return;
+    }
+    const at = shard.builder.row(s.slot, record.eventTimeUs, record.ingestTimeUs, record.quality, s.values);
+    pmuValues(record, shard.builder.buffer, at);
+    this.#m.samples.inc();
+  }
+
+  /**
+   * Send each idle shard its batch. A shard has at most one batch in its worker: piscina does not
+   * run queued tasks in submission order, and a stream's batches must run in order. Samples that
+   * arrive meanwhile wait in the shard's builder and go as one bigger batch.
+   */
+  #flushAll(flush: boolean): void {
+    for (const shard of this.#shards) if (shard.streams > 0 && !shard.busy) this.#send(shard, flush);
+    this.#checkRoom();
+  }
+
+  #send(shard: Shard, flush: boolean): void {
+    const batch = shard.builder.take(nowUs());
+    if (flush) batch.flush = true;
+    shard.busy = true;
+    const done = this.#run(shard, batch).then(
+      (result) => this.#accept(shard, result),
+      (err: Error) => {
+        this.#m.failures.inc();
+        this.#o.log.error({ err: err.message, worker: shard.index }, 'an analytics worker failed on a batch; its window state restarts');
+      },
+    );
+    const tracked = done.finally(() => {
+      shard.busy = false;
+      this.#pending.delete(tracked);
+      this.#checkRoom();
+    });
+    this.#pending.add(tracked);
+  }
+
+  #run(shard: Shard, batch: AnalyticsBatch): Promise<AnalyticsResult> {
+    if (this.#local) return Promise.resolve(this.#local.process(batch));
+    return shard.pool!.run(batch, { transferList: [batch.rows.buffer as ArrayBuffer] });
+  }
+
+  #accept(shard: Shard, result: AnalyticsResult): void {
+    this.#m.channelSamples.inc(result.channelSamples);
+    this.#m.late.inc(result.lateSamples);
+    this.#m.busy.inc({ worker: String(shard.index) }, result.busyUs / 1e6);
+    if (result.outputs.length === 0) return;
+    const now = nowUs();
+    const bySource = new Map<string, SourceRecord[]>();
+    for (const o of result.outputs) {
+      this.#m.records.inc({ kind: o.kind });
+      if (o.kind === 'feature-window' && o.firedByIngestUs !== undefined) this.#m.latency.observe((now - o.firedByIngestUs) / 1e6);
+      let list = bySource.get(o.source);
+      if (!list) bySource.set(o.source, (list = []));
+      list.push(toRecord(o));
+    }
+    for (const [source, records] of bySource) this.#o.deliver(source, records);
+  }
+
+  #checkRoom(): void {
+    if (this.#o.config.whenFull !== 'pause-sources') return;
+    const full = this.#shards.some((s) => s.builder.rowCount >= this.#o.config.maxQueuedSamples);
+    if (this.#full && !full) {
+      this.#full = false;
+      this.#o.onRoom();
+    } else this.#full = full;
+  }
+
+  /** Resolves when every batch sent so far has been answered. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  /** Stop: the last samples go out with flush (every open window fires), then the workers end. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.settled();
+    for (const shard of this.#shards) if (shard.streams > 0) this.#send(shard, true);
+    await this.settled();
+    await Promise.all(this.#shards.map((s) => s.pool?.destroy()));
+  }
+}
+
+function toRecord(o: AnalyticsOutput): SourceRecord {
+  return {
+    kind: o.kind,
+    stream: o.stream,
+    eventTimeUs: o.eventTimeUs,
+    ingestTimeUs: o.ingestTimeUs,
+    quality: o.quality,
+    body: {},
+    bodyJson: o.bodyJson,
+  };
+}

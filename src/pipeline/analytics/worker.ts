@@ -1,0 +1,13 @@
+import { workerData } from 'node:worker_threads';
+import type { AnalyticsConfig } from './config.js';
+import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
+
+// The piscina task of an analytics worker thread. Each pool has exactly one thread and runs one
+// task at a time (pool.ts), so this module's engine is the window state of the streams hashed to
+// this thread: per-thread state by construction, the one place module scope holds state.
+
+const engine = new AnalyticsEngine((workerData as { config: AnalyticsConfig }).config);
+
+export default function run(batch: AnalyticsBatch): AnalyticsResult {
+  return engine.process(batch);
+}

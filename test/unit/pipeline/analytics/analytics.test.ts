@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { Analytics } from '../../../../src/pipeline/analytics/analytics.js';
+import type { AnalyticsConfig } from '../../../../src/pipeline/analytics/config.js';
+import { nowUs, type SourceRecord } from '../../../../src/pipeline/record.js';
+import { analyticsConfig, sourceAnalytics } from '../../../helpers/analytics.js';
+import { simulatedRecords } from '../../../helpers/pmu-records.js';
+import { until } from '../../../helpers/wait.js';
+
+// The main thread's side with real worker threads (piscina): batches cross as transferred typed
+// arrays, each stream stays in one worker, and the result is the same as the engine on the main
+// thread, record for record.
+
+const settings = sourceAnalytics({ voltageBaseKv: 230, currentBaseA: 500 });
+
+/** Simulated frames moved to the present (idleness is judged on the wall clock, as live). */
+function live(records: SourceRecord[]): SourceRecord[] {
+  const shift = nowUs() - records[0]!.eventTimeUs;
+  return records.map((r) => ({ ...r, eventTimeUs: r.eventTimeUs + shift, ingestTimeUs: r.ingestTimeUs + shift }));
+}
+
+async function run(config: AnalyticsConfig, records: SourceRecord[], chunk = 40) {
+  const delivered: { source: string; record: SourceRecord }[] = [];
+  const registry = new Registry();
+  let rooms = 0;
+  const analytics = new Analytics({
+    config,
+    site: 'site',
+    sources: new Map([['pmu', { settings, idcode: 1 }]]),
+    deliver: (source, rs) => delivered.push(...rs.map((record) => ({ source, record }))),
+    onRoom: () => rooms++,
+    log: pino({ level: 'silent' }),
+    registry,
+  });
+  analytics.start();
+  for (let i = 0; i < records.length; i += chunk) {
+    for (const r of records.slice(i, i + chunk)) analytics.observe('pmu', r);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await analytics.stop();
+  return { delivered, registry, rooms, analytics };
+}
+
+const byStream = (delivered: { record: SourceRecord }[]) => {
+  const m = new Map<string, string[]>();
+  for (const { record } of delivered) {
+    const list = m.get(record.stream) ?? [];
+    list.push(`${record.kind} ${record.eventTimeUs} ${record.bodyJson}`);
+    m.set(record.stream, list);
+  }
+  return m;
+};
+
+describe('analytics in worker threads', () => {
+  const records = live(simulatedRecords({ seconds: 20, pmus: 4, scenario: { events: [{ type: 'voltage', at: 10, pu: 0.85, durationS: 1, pmus: [2] }] } }));
+
+  it('gives per stream exactly what the same engine gives on the main thread', async () => {
+    const workers = await run(analyticsConfig({ mode: 'workers', workers: 2, batchMs: 20 }), records);
+    const local = await run(analyticsConfig({ mode: 'main-thread', batchMs: 20 }), records);
+    assert.ok(workers.delivered.length > 4 * 190, `feature records: ${workers.delivered.length}`);
+    assert.deepEqual(byStream(workers.delivered), byStream(local.delivered));
+    assert.ok(workers.delivered.some(({ record }) => record.kind === 'anomaly' && record.bodyJson?.includes('voltage-sag')));
+    const samples = await workers.registry.getSingleMetricAsString('gridgate_analytics_samples_total');
+    assert.match(samples, new RegExp(`gridgate_analytics_samples_total ${records.length}\\b`));
+  });
+
+  it('skips samples for the analytics, counted, when a worker is behind and whenFull is skip-analytics', async () => {
+    const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 5, maxQueuedSamples: 100, whenFull: 'skip-analytics' });
+    const { registry } = await run(config, live(simulatedRecords({ seconds: 120, pmus: 10 })), 6000);
+    const skipped = await registry.getSingleMetricAsString('gridgate_analytics_skipped_samples_total');
+    assert.match(skipped, /gridgate_analytics_skipped_samples_total [1-9]\d*/);
+  });
+
+  it('reports full with whenFull pause-sources until the worker catches up, then calls onRoom', async () => {
+    const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 5, maxQueuedSamples: 100 });
+    const many = live(simulatedRecords({ seconds: 120, pmus: 10 }));
+    let sawFull = false;
+    const registry = new Registry();
+    let rooms = 0;
+    const analytics = new Analytics({
+      config,
+      site: 'site',
+      sources: new Map([['pmu', { settings, idcode: 1 }]]),
+      deliver: () => {},
+      onRoom: () => rooms++,
+      log: pino({ level: 'silent' }),
+      registry,
+    });
+    analytics.start();
+    for (let i = 0; i < many.length && !sawFull; i += 6000) {
+      for (const r of many.slice(i, i + 6000)) analytics.observe('pmu', r);
+      await new Promise((resolve) => setTimeout(resolve, 6));
+      sawFull ||= analytics.full;
+    }
+    assert.ok(sawFull, 'the analytics reported full');
+    await until(() => rooms > 0 && !analytics.full, 'room again', 10_000);
+    await analytics.stop();
+  });
+});
