@@ -1,4 +1,4 @@
-import type { AnalyticsConfig } from './config.js';
+import type { ResolvedPair } from './angle-pair.js';
 
 // Which worker owns a stream: a hash of its key, except that the two buses of an angle pair must
 // share a worker (the pair's Δθ needs both). Pairs are joined with union-find over their keys, so
@@ -14,19 +14,12 @@ export function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-export interface BusKey {
-  source: string;
-  pmu?: number | undefined;
-}
-
 export class Affinity {
   readonly #pinned = new Map<string, number>();
 
   constructor(
     readonly shards: number,
-    site: string,
-    pairs: AnalyticsConfig['anglePairs'],
-    sourceIdcode: (source: string) => number | undefined,
+    pairs: readonly ResolvedPair[],
   ) {
     const parent = new Map<string, string>();
     const find = (k: string): string => {
@@ -35,10 +28,7 @@ export class Affinity {
       parent.set(k, root);
       return root;
     };
-    const keyOf = (bus: BusKey): string => `${site}/${bus.source}/${bus.pmu ?? sourceIdcode(bus.source)}`;
-    for (const pair of pairs) {
-      const a = keyOf(pair.a);
-      const b = keyOf(pair.b);
+    for (const { a, b } of pairs) {
       for (const k of [a, b]) if (!parent.has(k)) parent.set(k, k);
       const ra = find(a);
       const rb = find(b);

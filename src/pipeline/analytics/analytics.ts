@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../observability/logger.js';
 import { nowUs, type SourceRecord } from '../record.js';
 import { Affinity } from './affinity.js';
+import { resolvePairs, type ResolvedPair } from './angle-pair.js';
 import { BatchBuilder } from './batch-builder.js';
 import type { AnalyticsConfig, SourceAnalytics } from './config.js';
 import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
@@ -62,6 +63,7 @@ export class Analytics {
   readonly #shards: Shard[] = [];
   readonly #streams = new Map<string, StreamSlot>();
   readonly #affinity: Affinity;
+  readonly #pairs: ResolvedPair[];
   /** analytics.mode main-thread: the engine runs here, shard 0 only. */
   readonly #local: AnalyticsEngine | undefined;
   #nextSlot = 1;
@@ -84,8 +86,9 @@ export class Analytics {
     this.#o = options;
     const { config } = options;
     const threads = config.mode === 'workers' ? (config.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1))) : 1;
-    this.#affinity = new Affinity(threads, options.site, config.anglePairs, (s) => options.sources.get(s)?.idcode);
-    this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config) : undefined;
+    this.#pairs = resolvePairs(options.site, config.anglePairs, (s) => options.sources.get(s)?.idcode);
+    this.#affinity = new Affinity(threads, this.#pairs);
+    this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config, this.#pairs) : undefined;
     for (let i = 0; i < threads; i++) this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, busy: false, streams: 0 });
     const registers = [options.registry];
     this.#m = {
@@ -132,7 +135,7 @@ export class Analytics {
           maxThreads: 1,
           concurrentTasksPerWorker: 1,
           idleTimeout: Infinity,
-          workerData: { config: this.#o.config },
+          workerData: { config: this.#o.config, pairs: this.#pairs },
           ...(FROM_SOURCE ? { execArgv: ['--import', 'tsx'] } : {}),
         });
       }

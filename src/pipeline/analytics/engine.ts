@@ -4,6 +4,7 @@ import { StreamAnalytics, type EventTimeSettings } from './stream-analytics.js';
 import { ROW_HEADER, type StreamDescriptor } from './stream-descriptor.js';
 import { StreamDetectors } from './stream-detectors.js';
 import { windowSpec } from '../windows/window-spec.js';
+import { AnglePair, type ResolvedPair } from './angle-pair.js';
 
 // The analytics of the streams one worker owns: the same class runs inside each worker thread
 // (worker.ts) and, for analytics.mode main-thread and the benchmark's reference, on the main
@@ -45,8 +46,19 @@ export class AnalyticsEngine {
   readonly #bySlot = new Map<number, StreamAnalytics>();
   /** The current stream of each key: a reshaped stream replaces its predecessor. */
   readonly #byKey = new Map<string, StreamAnalytics>();
+  /** Angle pairs by the key of each of their buses. */
+  readonly #pairsByBus = new Map<string, AnglePair[]>();
+  readonly #pairs: AnglePair[];
 
-  constructor(private readonly config: AnalyticsConfig) {}
+  constructor(
+    private readonly config: AnalyticsConfig,
+    pairs: readonly ResolvedPair[] = [],
+  ) {
+    this.#pairs = pairs.map((p) => new AnglePair(p, config, (periodUs) => eventTimeSettings(config, periodUs)));
+    for (const pair of this.#pairs) {
+      for (const bus of [pair.pair.a, pair.pair.b]) this.#pairsByBus.set(bus, [...(this.#pairsByBus.get(bus) ?? []), pair]);
+    }
+  }
 
   get streams(): number {
     return this.#byKey.size;
@@ -76,8 +88,9 @@ export class AnalyticsEngine {
       channelSamples += n;
       at += ROW_HEADER + n;
     }
-    for (const stream of this.#byKey.values()) stream.tick(batch.nowUs, outputs);
-    if (batch.flush) for (const stream of this.#byKey.values()) stream.flush(outputs);
+    const streams = [...this.#byKey.values(), ...this.#pairs.flatMap((p) => (p.stream ? [p.stream] : []))];
+    for (const stream of streams) stream.tick(batch.nowUs, outputs);
+    if (batch.flush) for (const stream of streams) stream.flush(outputs);
     return { outputs, channelSamples, lateSamples, unknownRows, busyUs: Math.round((performance.now() - started) * 1000) };
   }
 
@@ -92,5 +105,6 @@ export class AnalyticsEngine {
     stream.attach(new StreamDetectors(stream, this.config.detectors));
     this.#bySlot.set(d.slot, stream);
     this.#byKey.set(d.key, stream);
+    for (const pair of this.#pairsByBus.get(d.key) ?? []) pair.attach(stream);
   }
 }

@@ -53,6 +53,8 @@ export class StreamAnalytics {
   readonly #spare: { eventUs: number; values: Float64Array }[] = [];
   /** Time base of the frequency slopes, µs: the first sample's second (slopes of any window merge). */
   #slopeBaseUs = NaN;
+  /** Called after each sample's channels are computed (angle pairs read them). */
+  readonly sampleListeners: ((eventUs: number, ingestUs: number, quality: number, out: AnalyticsOutput[]) => void)[] = [];
   /** Counters for the worker's metrics. */
   lateSamples = 0;
   samples = 0;
@@ -86,6 +88,7 @@ export class StreamAnalytics {
     this.samples++;
     if (this.clock.idle) this.#hooks?.resumed(eventUs, out);
     const values = this.channels.compute(row, base, eventUs, ingestUs);
+    for (const listener of this.sampleListeners) listener(eventUs, ingestUs, quality, out);
     if (Number.isNaN(this.#slopeBaseUs)) this.#slopeBaseUs = Math.floor(eventUs / 1e6) * 1e6;
     const slopeS = (eventUs - this.#slopeBaseUs) / 1e6;
     const w0 = this.clock.watermarkUs;

@@ -62,7 +62,7 @@ export class StreamDetectors implements DetectorHooks {
   readonly #skew: { index: number; band: Band; flag: Flag };
   readonly #quality: { bit: number; flag: Flag }[];
   readonly #stale: Flag;
-  readonly #oscillation: { index: number; monitor: OscillationMonitor; bands: { band: Band; flag: Flag; threshold: number }[] } | undefined;
+  readonly #oscillation: { index: number; monitor: OscillationMonitor; bands: { band: Band; flag: Flag; threshold: number; lowHz: number; highHz: number }[] } | undefined;
 
   constructor(stream: StreamAnalytics, config: DetectorsConfig) {
     this.#s = stream;
@@ -159,6 +159,8 @@ export class StreamDetectors implements DetectorHooks {
             band: new Band({ high: b.thresholdRms, hysteresis: b.thresholdRms / 5 }),
             flag: this.#flag('oscillation', b.name, 'warning', ch.units[oscIndex]!, osc.pickupMs, osc.dropoutMs),
             threshold: b.thresholdRms,
+            lowHz: b.lowHz,
+            highHz: Math.min(b.highHz, fs / 2),
           })),
         };
       }
@@ -262,7 +264,7 @@ export class StreamDetectors implements DetectorHooks {
       const b = o.bands[i]!;
       const r = result.bands[i]!;
       ctx.threshold = b.threshold;
-      ctx.detail = `"band":{"name":${JSON.stringify(r.name)}},"dominantHz":${num(r.dominantHz)},"dampingRatio":${num(r.dampingRatio)}`;
+      ctx.detail = `"lowHz":${b.lowHz},"highHz":${b.highHz},"dominantHz":${num(r.dominantHz)},"dampingRatio":${num(r.dampingRatio)}`;
       b.flag.update(result.atUs, b.band.test(r.rmsAmplitude), r.rmsAmplitude, ctx, out);
     }
     ctx.detail = '';

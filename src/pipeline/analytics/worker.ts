@@ -1,4 +1,5 @@
 import { workerData } from 'node:worker_threads';
+import type { ResolvedPair } from './angle-pair.js';
 import type { AnalyticsConfig } from './config.js';
 import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
 
@@ -6,7 +7,8 @@ import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './en
 // task at a time (pool.ts), so this module's engine is the window state of the streams hashed to
 // this thread: per-thread state by construction, the one place module scope holds state.
 
-const engine = new AnalyticsEngine((workerData as { config: AnalyticsConfig }).config);
+const { config, pairs } = workerData as { config: AnalyticsConfig; pairs: ResolvedPair[] };
+const engine = new AnalyticsEngine(config, pairs);
 
 export default function run(batch: AnalyticsBatch): AnalyticsResult {
   return engine.process(batch);
