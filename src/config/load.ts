@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { ErrorObject } from 'ajv';
+import { analyticsProblems } from '../pipeline/analytics/config.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatPath, pathAtOffset, pointerToPath, positionOf, toPosition } from './locate.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
@@ -13,6 +14,19 @@ import { compileValidator, type ValidationContext } from './validator.js';
 // the key path. No network I/O happens here: `gridgate check-config` is systemd's ExecStartPre.
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Rules between keys, each naming the key at fault. */
+function crossChecks(config: SiteConfig): { path: (string | number)[]; message: string }[] {
+  const found: { path: (string | number)[]; message: string }[] = [];
+  // Source names are keys (records, metrics, logs), so unique.
+  const seen = new Set<string>();
+  config.sources.forEach((source, i) => {
+    if (seen.has(source.name)) found.push({ path: ['sources', i, 'name'], message: `"${source.name}" names another source already; names must be unique` });
+    seen.add(source.name);
+  });
+  found.push(...analyticsProblems(config.analytics, seen));
+  return found;
+}
 
 /** Compiled once, at import; the function itself keeps no state between validations. */
 const validateSite = compileValidator(SiteConfigSchema);
@@ -63,15 +77,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     const fromSchema = schemaProblems(validateSite.errors ?? [], doc, lines, file);
     problems.push(...fromSchema.filter((p) => !unresolved.has(p.path)));
   } else {
-    // What JSON Schema cannot say: source names are keys (records, metrics, logs), so unique.
-    const seen = new Set<string>();
-    (data as SiteConfig).sources.forEach((source, i) => {
-      const path = ['sources', i, 'name'];
-      if (seen.has(source.name)) {
-        problems.push({ file, ...positionOf(doc, lines, path), path: formatPath(path), message: `"${source.name}" names another source already; names must be unique` });
-      }
-      seen.add(source.name);
-    });
+    // What JSON Schema cannot say: relations between keys.
+    for (const { path, message } of crossChecks(data as SiteConfig)) {
+      problems.push({ file, ...positionOf(doc, lines, path), path: formatPath(path), message });
+    }
   }
   if (problems.length > 0) throw new ConfigError('GW_ERR_CONFIG_INVALID', sortAndDedupe(problems));
 

@@ -9,6 +9,7 @@ import { BatchBuilder } from './batch-builder.js';
 import type { AnalyticsConfig, SourceAnalytics } from './config.js';
 import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
 import type { AnalyticsOutput } from './output.js';
+import type { StreamDescriptor } from './stream-descriptor.js';
 import { pmuDescriptor, pmuShape, pmuValueCount, pmuValues } from './pmu-extract.js';
 
 // The main thread's half of the analytics: it turns records into sample rows, batches them per
@@ -52,6 +53,8 @@ interface StreamSlot {
   shape: string;
   shard: number;
   values: number;
+  /** Sent again after a worker failed, so its streams start over. */
+  descriptor: StreamDescriptor;
 }
 
 // Built: dist/…/worker.js. From source (tests, tsx): worker.ts, with tsx loaded in the thread too.
@@ -161,9 +164,10 @@ export class Analytics {
       shard = this.#shards[index]!;
       const settings = this.#o.sources.get(source)?.settings;
       if (!settings) return;
-      s = { slot: this.#nextSlot++, shape, shard: index, values: pmuValueCount(record) };
+      const slot = this.#nextSlot++;
+      s = { slot, shape, shard: index, values: pmuValueCount(record), descriptor: pmuDescriptor(record, { slot, key, source }, settings) };
       this.#streams.set(key, s);
-      shard.builder.describe(pmuDescriptor(record, { slot: s.slot, key, source }, settings));
+      shard.builder.describe(s.descriptor);
       shard.streams++;
     } else shard = this.#shards[s.shard]!;
     if (this.#o.config.whenFull === 'skip-analytics' && shard.builder.rowCount >= this.#o.config.maxQueuedSamples) {
@@ -192,8 +196,11 @@ export class Analytics {
     const done = this.#run(shard, batch).then(
       (result) => this.#accept(shard, result),
       (err: Error) => {
+        // The batch's windows are lost, and the worker's state may be half updated (or gone, with
+        // a new thread): describe its streams again, which starts each one over.
         this.#m.failures.inc();
         this.#o.log.error({ err: err.message, worker: shard.index }, 'an analytics worker failed on a batch; its window state restarts');
+        for (const s of this.#streams.values()) if (s.shard === shard.index) shard.builder.describe(s.descriptor);
       },
     );
     const tracked = done.finally(() => {

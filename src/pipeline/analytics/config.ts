@@ -185,10 +185,8 @@ export const AnalyticsSchema = Section(
     windows: Type.Array(WindowSchema, {
       minItems: 1,
       maxItems: 8,
-      // The detectors run on a tumbling window: at least one entry without slideMs.
-      contains: Type.Unsafe({ type: 'object', not: { required: ['slideMs'] } }),
       default: [{ sizeMs: 100 }, { sizeMs: 200 }, { sizeMs: 1000 }],
-      description: 'Window definitions. At least one is tumbling (no slideMs): the first of those is the detection window of the anomaly flags.',
+      description: 'Window definitions. At least one must be tumbling (no slideMs): the first of those is the detection window of the anomaly flags.',
     }),
     outOfOrdernessMs: Type.Optional(
       Type.Number({ minimum: 0, maximum: 60_000, description: 'Allowed out-of-orderness B (watermark = max event time − B), ms; default 3 reporting periods.' }),
@@ -204,6 +202,29 @@ export const AnalyticsSchema = Section(
 );
 
 export type AnalyticsConfig = Static<typeof AnalyticsSchema>;
+
+/** What the schema cannot say about the analytics section: each problem with the key at fault. */
+export function analyticsProblems(config: AnalyticsConfig, sources: ReadonlySet<string>): { path: (string | number)[]; message: string }[] {
+  const found: { path: (string | number)[]; message: string }[] = [];
+  const at = (...path: (string | number)[]) => ['analytics', ...path];
+  config.windows.forEach((w, i) => {
+    if (w.slideMs !== undefined && w.slideMs > w.sizeMs) found.push({ path: at('windows', i, 'slideMs'), message: `slideMs ${w.slideMs} is longer than sizeMs ${w.sizeMs}; a window slides by at most its size` });
+  });
+  if (config.mode !== 'off' && !config.windows.some((w) => w.slideMs === undefined)) {
+    found.push({ path: at('windows'), message: 'needs a tumbling window (an entry without slideMs): the anomaly flags are evaluated on the first one' });
+  }
+  const names = new Set<string>();
+  config.anglePairs.forEach((pair, i) => {
+    if (names.has(pair.name)) found.push({ path: at('anglePairs', i, 'name'), message: `"${pair.name}" names another angle pair already` });
+    names.add(pair.name);
+    for (const side of ['a', 'b'] as const) {
+      const source = pair[side].source;
+      if (!sources.has(source)) found.push({ path: at('anglePairs', i, side, 'source'), message: `"${source}" is not a configured source` });
+    }
+    if (pair.a.source === pair.b.source && pair.a.pmu === pair.b.pmu) found.push({ path: at('anglePairs', i, 'b'), message: 'the two buses of a pair are the same PMU' });
+  });
+  return found;
+}
 export type DetectorsConfig = AnalyticsConfig['detectors'];
 
 const PhaseNames = (what: string, names: [string, string, string]) =>

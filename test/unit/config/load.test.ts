@@ -79,6 +79,22 @@ kafka:
     assert.equal(udp.sources[0]?.address, undefined, 'a pure UDP receiver needs no address');
   });
 
+  it('rejects analytics windows without a tumbling one or sliding further than their size, and angle pairs of unknown sources', () => {
+    const site = `${minimal}spool: { dir: /s }\nstate: { dir: /t }\nsources:\n  - { name: pmu-a, type: c37118, address: "10.0.0.1:4712", idcode: 1 }\n`;
+    assert.deepEqual(problemsOf(`${site}analytics:\n  windows: [{ sizeMs: 200, slideMs: 100 }]\n`), [
+      'site.yaml:9:12 analytics.windows: needs a tumbling window (an entry without slideMs): the anomaly flags are evaluated on the first one',
+    ]);
+    assert.deepEqual(
+      problemsOf(
+        `${site}analytics:\n  windows: [{ sizeMs: 100 }, { sizeMs: 200, slideMs: 300 }]\n  anglePairs:\n    - { name: p, a: { source: pmu-a, pmu: 1 }, b: { source: pmu-b } }\n`,
+      ),
+      [
+        'site.yaml:9:54 analytics.windows[1].slideMs: slideMs 300 is longer than sizeMs 200; a window slides by at most its size',
+        'site.yaml:11:61 analytics.anglePairs[0].b.source: "pmu-b" is not a configured source',
+      ],
+    );
+  });
+
   it('reports a missing required key at the map that should hold it', () => {
     assert.deepEqual(problemsOf('site: north\nkafka:\n  lingerMs: 1\n'), ['site.yaml:3:3 kafka.brokers: required key is missing']);
     assert.deepEqual(problemsOf(''), ['site.yaml:1:1 site: required key is missing', 'site.yaml:1:1 kafka: required key is missing']);
