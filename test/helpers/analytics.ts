@@ -63,25 +63,58 @@ export function feedFreq(engine: AnalyticsEngine, describe: StreamDescriptor[], 
   return out;
 }
 
+const NO_ROWS = { describe: [], rows: new Float64Array(0), rowCount: 0 };
+
+/**
+ * Feeds pmu-frame records to one engine as the main thread would (each stream described once,
+ * `batchRows` rows to a batch), across as many calls as a test needs; collects every output.
+ */
+export class RecordFeeder {
+  readonly out: AnalyticsOutput[] = [];
+  readonly #b = new BatchBuilder();
+  readonly #slots = new Map<string, number>();
+  lastIngestUs = 0;
+
+  constructor(
+    readonly engine: AnalyticsEngine,
+    private readonly settings: SourceAnalytics,
+    private readonly batchRows = 3,
+    private readonly keyPrefix = 'site/pmu/',
+  ) {}
+
+  feed(records: SourceRecord[]): this {
+    const b = this.#b;
+    records.forEach((r, i) => {
+      let slot = this.#slots.get(r.stream);
+      if (slot === undefined) {
+        this.#slots.set(r.stream, (slot = this.#slots.size + 1));
+        b.describe(pmuDescriptor(r, { slot, key: `${this.keyPrefix}${r.stream}`, source: 'pmu' }, this.settings));
+      }
+      const at = b.row(slot, r.eventTimeUs, r.ingestTimeUs, r.quality, pmuValueCount(r));
+      pmuValues(r, b.buffer, at);
+      this.lastIngestUs = Math.max(this.lastIngestUs, r.ingestTimeUs);
+      if ((i + 1) % this.batchRows === 0) this.out.push(...this.engine.process(b.take(r.ingestTimeUs)).outputs);
+    });
+    this.out.push(...this.engine.process(b.take(this.lastIngestUs)).outputs);
+    return this;
+  }
+
+  /** A batch without rows at wall-clock time nowUs (idleness). */
+  tick(nowUs: number): this {
+    this.out.push(...this.engine.process({ nowUs, ...NO_ROWS }).outputs);
+    return this;
+  }
+
+  /** The gateway stops: every open window fires (shutdown). */
+  stop(): AnalyticsOutput[] {
+    this.out.push(...this.engine.process({ nowUs: this.lastIngestUs, ...NO_ROWS, flush: true }).outputs);
+    return this.out;
+  }
+}
+
 /** Feed records (pmu-frame) as the main thread would, `batchRows` to a batch. */
 export function feedRecords(engine: AnalyticsEngine, records: SourceRecord[], settings: SourceAnalytics, batchRows = 3): AnalyticsOutput[] {
-  const out: AnalyticsOutput[] = [];
-  const b = new BatchBuilder();
-  const slots = new Map<string, number>();
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!;
-    let slot = slots.get(r.stream);
-    if (slot === undefined) {
-      slots.set(r.stream, (slot = slots.size + 1));
-      b.describe(pmuDescriptor(r, { slot, key: `site/pmu/${r.stream}`, source: 'pmu' }, settings));
-    }
-    const at = b.row(slot, r.eventTimeUs, r.ingestTimeUs, r.quality, pmuValueCount(r));
-    pmuValues(r, b.buffer, at);
-    if ((i + 1) % batchRows === 0) out.push(...engine.process(b.take(r.ingestTimeUs)).outputs);
-  }
-  const lastIngest = records.at(-1)?.ingestTimeUs ?? 0;
-  out.push(...engine.process(b.take(lastIngest)).outputs);
-  return out;
+  return new RecordFeeder(engine, settings, batchRows).feed(records).out;
 }
 
 export type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -37,9 +37,10 @@ export interface AnalyticsResult {
 export function eventTimeSettings(config: AnalyticsConfig, periodUs: number): EventTimeSettings {
   const specs = config.windows.map((w) => windowSpec(w.sizeMs, w.slideMs));
   const detection = config.windows.findIndex((w) => w.slideMs === undefined); // the schema requires one
-  const outOfOrdernessUs = config.outOfOrdernessMs === undefined ? 3 * periodUs : config.outOfOrdernessMs * 1000;
-  const idleTimeoutUs = config.idleTimeoutMs === undefined ? Math.max(1_000_000, 5 * periodUs + outOfOrdernessUs) : config.idleTimeoutMs * 1000;
-  return { specs, detectionSpec: detection, outOfOrdernessUs, allowedLatenessUs: config.allowedLatenessMs * 1000, idleTimeoutUs };
+  // Whole microseconds: watermarks and lateness are integers in the records.
+  const outOfOrdernessUs = Math.round(config.outOfOrdernessMs === undefined ? 3 * periodUs : config.outOfOrdernessMs * 1000);
+  const idleTimeoutUs = Math.round(config.idleTimeoutMs === undefined ? Math.max(1_000_000, 5 * periodUs + outOfOrdernessUs) : config.idleTimeoutMs * 1000);
+  return { specs, detectionSpec: detection, outOfOrdernessUs, allowedLatenessUs: Math.round(config.allowedLatenessMs * 1000), idleTimeoutUs };
 }
 
 export class AnalyticsEngine {

@@ -32,7 +32,7 @@ export interface DetectorHooks {
   sample(eventUs: number, values: Float64Array, out: AnalyticsOutput[]): void;
   /** The stream went idle (stale) or came back. */
   idle(atUs: number, out: AnalyticsOutput[]): void;
-  resumed(atUs: number, out: AnalyticsOutput[]): void;
+  resumed(atUs: number, ingestUs: number, out: AnalyticsOutput[]): void;
 }
 
 export class StreamAnalytics {
@@ -86,7 +86,7 @@ export class StreamAnalytics {
     this.#out = out;
     this.#trigger = ingestUs;
     this.samples++;
-    if (this.clock.idle) this.#hooks?.resumed(eventUs, out);
+    if (this.clock.idle) this.#hooks?.resumed(eventUs, ingestUs, out);
     const values = this.channels.compute(row, base, eventUs, ingestUs);
     for (const listener of this.sampleListeners) listener(eventUs, ingestUs, quality, out);
     if (Number.isNaN(this.#slopeBaseUs)) this.#slopeBaseUs = Math.floor(eventUs / 1e6) * 1e6;

@@ -33,8 +33,9 @@ class Flag {
     readonly id: FlagIdentity,
     pickupMs: number,
     dropoutMs: number,
+    peak: 'abs' | 'min' | 'max',
   ) {
-    this.alarm = new Alarm({ pickupUs: pickupMs * 1000, dropoutUs: dropoutMs * 1000 });
+    this.alarm = new Alarm({ pickupUs: pickupMs * 1000, dropoutUs: dropoutMs * 1000, peak });
   }
 
   update(tUs: number, active: boolean, value: number, ctx: FlagContext, out: AnalyticsOutput[]): void {
@@ -46,7 +47,7 @@ class Flag {
 export class StreamDetectors implements DetectorHooks {
   readonly #s: StreamAnalytics;
   readonly #c: DetectorsConfig;
-  readonly #flag: (kind: string, channel: string, severity: Severity, unit: string, pickupMs: number, dropoutMs: number) => Flag;
+  readonly #flag: (kind: string, channel: string, severity: Severity, unit: string, pickupMs: number, dropoutMs: number, peak?: 'abs' | 'min' | 'max') => Flag;
   readonly #ctx: FlagContext = { window: { name: '', startUs: 0, endUs: 0 }, threshold: NaN, quality: 0, ingestUs: 0, detail: '' };
   #windows = 0;
 
@@ -69,8 +70,8 @@ export class StreamDetectors implements DetectorHooks {
     this.#c = config;
     const d = stream.descriptor;
     const ch = stream.channels;
-    this.#flag = (kind, channel, severity, unit, pickupMs, dropoutMs) =>
-      new Flag({ source: d.source, stream: d.stream, kind, channel, severity, unit }, pickupMs, dropoutMs);
+    this.#flag = (kind, channel, severity, unit, pickupMs, dropoutMs, peak = 'abs') =>
+      new Flag({ source: d.source, stream: d.stream, kind, channel, severity, unit }, pickupMs, dropoutMs, peak);
     const detectionUs = stream.settings.specs[stream.settings.detectionSpec]!.sizeUs;
 
     const f = config.frequency;
@@ -78,8 +79,8 @@ export class StreamDetectors implements DetectorHooks {
     if (freq >= 0) {
       this.#freq = {
         index: freq,
-        over: this.#flag('over-frequency', 'freq', 'critical', 'Hz', f.pickupMs, f.dropoutMs),
-        under: this.#flag('under-frequency', 'freq', 'critical', 'Hz', f.pickupMs, f.dropoutMs),
+        over: this.#flag('over-frequency', 'freq', 'critical', 'Hz', f.pickupMs, f.dropoutMs, 'max'),
+        under: this.#flag('under-frequency', 'freq', 'critical', 'Hz', f.pickupMs, f.dropoutMs, 'min'),
         high: new Band({ high: d.fnom + f.maxDeviationHz, hysteresis: f.hysteresisHz }),
         low: new Band({ low: d.fnom - f.maxDeviationHz, hysteresis: f.hysteresisHz }),
         step: new StepChange({ lookbackUs: config.step.lookbackMs * 1000, threshold: config.step.thresholdHz, consecutive: config.step.consecutive, periodUs: detectionUs }),
@@ -98,14 +99,14 @@ export class StreamDetectors implements DetectorHooks {
     const v = config.voltage;
     const vmin = ch.indexOf('pu.Vmin');
     if (vmin >= 0) {
-      this.#sag = { index: vmin, band: new Band({ low: v.sagPu, hysteresis: v.hysteresisPu }), flag: this.#flag('voltage-sag', 'pu.Vmin', 'critical', 'pu', v.pickupMs, v.dropoutMs) };
+      this.#sag = { index: vmin, band: new Band({ low: v.sagPu, hysteresis: v.hysteresisPu }), flag: this.#flag('voltage-sag', 'pu.Vmin', 'critical', 'pu', v.pickupMs, v.dropoutMs, 'min') };
       const vmax = ch.indexOf('pu.Vmax');
-      this.#swell = { index: vmax, band: new Band({ high: v.swellPu, hysteresis: v.hysteresisPu }), flag: this.#flag('voltage-swell', 'pu.Vmax', 'critical', 'pu', v.pickupMs, v.dropoutMs) };
+      this.#swell = { index: vmax, band: new Band({ high: v.swellPu, hysteresis: v.hysteresisPu }), flag: this.#flag('voltage-swell', 'pu.Vmax', 'critical', 'pu', v.pickupMs, v.dropoutMs, 'max') };
     }
     const oc = config.overcurrent;
     const imax = ch.indexOf('pu.Imax');
     if (imax >= 0) {
-      this.#overcurrent = { index: imax, band: new Band({ high: oc.thresholdPu, hysteresis: oc.hysteresisPu }), flag: this.#flag('overcurrent', 'pu.Imax', 'critical', 'pu', oc.pickupMs, oc.dropoutMs) };
+      this.#overcurrent = { index: imax, band: new Band({ high: oc.thresholdPu, hysteresis: oc.hysteresisPu }), flag: this.#flag('overcurrent', 'pu.Imax', 'critical', 'pu', oc.pickupMs, oc.dropoutMs, 'max') };
     }
     const o = config.outlier;
     const baselineCount = Math.max(8, Math.round((o.baselineMs * 1000) / detectionUs));
@@ -145,7 +146,7 @@ export class StreamDetectors implements DetectorHooks {
       { bit: Quality.TIME_UNLOCKED, flag: this.#flag('time-unlocked', '', 'warning', '', q.pickupMs, q.dropoutMs) },
       { bit: Quality.DATA_INVALID, flag: this.#flag('data-invalid', '', 'warning', '', q.pickupMs, q.dropoutMs) },
     ];
-    this.#stale = this.#flag('stale', '', 'warning', '', 0, 0);
+    this.#stale = this.#flag('stale', '', 'warning', 'ms', 0, 0);
     const osc = config.oscillation;
     const oscIndex = ch.indexOf(osc.channel);
     if (oscIndex >= 0 && d.periodUs > 0) {
@@ -275,18 +276,18 @@ export class StreamDetectors implements DetectorHooks {
     this.#stale.update(atUs, true, NaN, this.#ctx, out);
   }
 
-  resumed(atUs: number, out: AnalyticsOutput[]): void {
-    this.#idleCtx(atUs);
+  resumed(atUs: number, ingestUs: number, out: AnalyticsOutput[]): void {
+    this.#idleCtx(atUs, ingestUs);
     this.#stale.update(atUs, false, NaN, this.#ctx, out);
   }
 
-  #idleCtx(atUs: number): void {
+  #idleCtx(atUs: number, ingestUs = this.#s.clock.lastIngestUs): void {
     const ctx = this.#ctx;
     ctx.window.name = '';
     ctx.window.startUs = ctx.window.endUs = atUs;
     ctx.threshold = this.#s.settings.idleTimeoutUs / 1000;
     ctx.quality = Quality.STALE;
-    ctx.ingestUs = this.#s.clock.lastIngestUs;
+    ctx.ingestUs = ingestUs;
     ctx.detail = '';
   }
 }

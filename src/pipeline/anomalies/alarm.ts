@@ -21,10 +21,11 @@
 // raises on the second consecutive active update, and pickupUs = 0 on the first. Dropout works the
 // same from the first inactive update after the raise; dropoutUs = 0 clears on it.
 //
-// peak: the signed value with the largest |value| among the active updates of the episode (from
-// the onset, pickup phase included, to the clear; NaN values ignored). Callers pass a deviation
-// from nominal (Δf, V − 1 pu, a z-score), so "largest magnitude" is "most extreme"; values of
-// inactive updates are not counted, so an in-band value can never become the peak.
+// peak: the most extreme value among the active updates of the episode (from the onset, pickup
+// phase included, to the clear; NaN values ignored): by default the signed value with the largest
+// |value| (for deviations and z-scores), or the lowest (`peak: 'min'`: a sag, an under-frequency)
+// or the highest (`'max'`: a swell, an overcurrent). Values of inactive updates are not counted,
+// so an in-band value can never become the peak.
 //
 // Transitions are rare, so update() allocates a small object only when it returns one; the ordinary
 // update allocates nothing.
@@ -34,6 +35,11 @@ export interface AlarmOptions {
   pickupUs: number;
   /** How long the condition must be absent, in µs of event time, before a raised alarm clears. */
   dropoutUs: number;
+  /**
+   * Which value is the episode's peak: 'abs' the largest |value| (a deviation, a z-score: the
+   * default), 'min' the lowest (a sag, an under-frequency), 'max' the highest (a swell).
+   */
+  peak?: 'abs' | 'min' | 'max';
 }
 
 export interface AlarmTransition {
@@ -59,6 +65,7 @@ export class Alarm {
   #onsetUs = Number.NaN;
   #inactiveSinceUs = Number.NaN;
   #peak = Number.NaN;
+  readonly #peakOf: 'abs' | 'min' | 'max';
 
   constructor(options: AlarmOptions) {
     if (!(options.pickupUs >= 0) || !(options.dropoutUs >= 0)) {
@@ -66,6 +73,7 @@ export class Alarm {
     }
     this.#pickupUs = options.pickupUs;
     this.#dropoutUs = options.dropoutUs;
+    this.#peakOf = options.peak ?? 'abs';
   }
 
   /** True from the 'raised' transition to the 'cleared' one. */
@@ -117,8 +125,11 @@ export class Alarm {
   }
 
   #track(value: number): void {
-    // |NaN| > x is false, so a missing value never replaces a real peak.
-    if (Number.isNaN(this.#peak) || Math.abs(value) > Math.abs(this.#peak)) this.#peak = value;
+    // Comparisons with NaN are false, so a missing value never replaces a real peak.
+    const p = this.#peak;
+    const more =
+      this.#peakOf === 'abs' ? Math.abs(value) > Math.abs(p) : this.#peakOf === 'min' ? value < p : value > p;
+    if (Number.isNaN(p) || more) this.#peak = value;
   }
 
   #tryRaise(tUs: number): AlarmTransition | null {

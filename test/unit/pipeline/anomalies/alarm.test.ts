@@ -103,6 +103,17 @@ describe('Alarm', () => {
     assert.equal(alarm.update(T0 + 2, true, 3)?.onsetUs, T0 + 2);
   });
 
+  it('keeps the lowest value as the peak of a sag, not the largest magnitude', () => {
+    const alarm = new Alarm({ pickupUs: 0, dropoutUs: 0, peak: 'min' });
+    alarm.update(T0, true, 0.85);
+    alarm.update(T0 + 1, true, 0.5);
+    alarm.update(T0 + 2, true, 0.85);
+    assert.equal(alarm.update(T0 + 3, false, 1)?.peak, 0.5);
+    const swell = new Alarm({ pickupUs: 0, dropoutUs: 0, peak: 'max' });
+    for (const [i, v] of [1.12, 1.3, 1.11].entries()) swell.update(T0 + i, true, v);
+    assert.equal(swell.update(T0 + 9, false, 1)?.peak, 1.3);
+  });
+
   it('rejects negative timers', () => {
     assert.throws(() => new Alarm({ pickupUs: -1, dropoutUs: 0 }), RangeError);
     assert.throws(() => new Alarm({ pickupUs: 0, dropoutUs: Number.NaN }), RangeError);
