@@ -10,7 +10,7 @@ import type { AnalyticsConfig, SourceAnalytics } from './config.js';
 import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
 import type { AnalyticsOutput } from './output.js';
 import type { StreamDescriptor } from './stream-descriptor.js';
-import { pmuDescriptor, pmuShape, pmuValueCount, pmuValues } from './pmu-extract.js';
+import { pmuDescriptor, pmuShape, pmuValueCount, pmuValues, sameShape, type PmuShape } from './pmu-extract.js';
 
 // The main thread's half of the analytics: it turns records into sample rows, batches them per
 // worker and every batchMs moves each batch to its worker (transferred typed arrays, never a
@@ -50,7 +50,7 @@ interface Shard {
 
 interface StreamSlot {
   slot: number;
-  shape: string;
+  shape: PmuShape;
   shard: number;
   values: number;
   /** Sent again after a worker failed, so its streams start over. */
@@ -64,12 +64,15 @@ const WORKER = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.
 export class Analytics {
   readonly #o: AnalyticsOptions;
   readonly #shards: Shard[] = [];
-  readonly #streams = new Map<string, StreamSlot>();
+  /** source → stream → its slot: no key string is built per frame. */
+  readonly #streams = new Map<string, Map<string, StreamSlot>>();
   readonly #affinity: Affinity;
   readonly #pairs: ResolvedPair[];
   /** analytics.mode main-thread: the engine runs here, shard 0 only. */
   readonly #local: AnalyticsEngine | undefined;
   #nextSlot = 1;
+  #samples = 0;
+  #skipped = 0;
   #timer: NodeJS.Timeout | undefined;
   #full = false;
   #stopped = false;
@@ -152,31 +155,31 @@ export class Analytics {
     return this.#full;
   }
 
-  /** Take a record's sample, if it is one the analytics understand. */
+  /** Take a record's sample, if it is one the analytics understand. Nothing is allocated per frame. */
   observe(source: string, record: SourceRecord): void {
     if (record.kind !== 'pmu-frame' || this.#stopped) return;
-    const key = `${this.#o.site}/${source}/${record.stream}`;
-    let s = this.#streams.get(key);
-    const shape = pmuShape(record);
-    let shard: Shard;
-    if (!s || s.shape !== shape) {
-      const index = s?.shard ?? this.#affinity.shardOf(key);
-      shard = this.#shards[index]!;
+    let streams = this.#streams.get(source);
+    if (!streams) this.#streams.set(source, (streams = new Map()));
+    let s = streams.get(record.stream);
+    if (!s || !sameShape(record, s.shape)) {
       const settings = this.#o.sources.get(source)?.settings;
       if (!settings) return;
+      const key = `${this.#o.site}/${source}/${record.stream}`;
+      const index = s?.shard ?? this.#affinity.shardOf(key);
       const slot = this.#nextSlot++;
-      s = { slot, shape, shard: index, values: pmuValueCount(record), descriptor: pmuDescriptor(record, { slot, key, source }, settings) };
-      this.#streams.set(key, s);
-      shard.builder.describe(s.descriptor);
-      shard.streams++;
-    } else shard = this.#shards[s.shard]!;
+      s = { slot, shape: pmuShape(record), shard: index, values: pmuValueCount(record), descriptor: pmuDescriptor(record, { slot, key, source }, settings) };
+      streams.set(record.stream, s);
+      this.#shards[index]!.builder.describe(s.descriptor);
+      this.#shards[index]!.streams++;
+    }
+    const shard = this.#shards[s.shard]!;
     if (this.#o.config.whenFull === 'skip-analytics' && shard.builder.rowCount >= this.#o.config.maxQueuedSamples) {
-      this.#m.skipped.inc();
+      this.#skipped++;
       return;
     }
     const at = shard.builder.row(s.slot, record.eventTimeUs, record.ingestTimeUs, record.quality, s.values);
     pmuValues(record, shard.builder.buffer, at);
-    this.#m.samples.inc();
+    this.#samples++;
   }
 
   /**
@@ -185,6 +188,10 @@ export class Analytics {
    * arrive meanwhile wait in the shard's builder and go as one bigger batch.
    */
   #flushAll(flush: boolean): void {
+    // Counted in locals per frame, published per batch.
+    this.#m.samples.inc(this.#samples);
+    this.#m.skipped.inc(this.#skipped);
+    this.#samples = this.#skipped = 0;
     for (const shard of this.#shards) if (shard.streams > 0 && !shard.busy) this.#send(shard, flush);
     this.#checkRoom();
   }
@@ -200,7 +207,7 @@ export class Analytics {
         // a new thread): describe its streams again, which starts each one over.
         this.#m.failures.inc();
         this.#o.log.error({ err: err.message, worker: shard.index }, 'an analytics worker failed on a batch; its window state restarts');
-        for (const s of this.#streams.values()) if (s.shard === shard.index) shard.builder.describe(s.descriptor);
+        for (const streams of this.#streams.values()) for (const s of streams.values()) if (s.shard === shard.index) shard.builder.describe(s.descriptor);
       },
     );
     const tracked = done.finally(() => {
@@ -253,6 +260,9 @@ export class Analytics {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.settled();
+    this.#m.samples.inc(this.#samples);
+    this.#m.skipped.inc(this.#skipped);
+    this.#samples = this.#skipped = 0;
     for (const shard of this.#shards) if (shard.streams > 0) this.#send(shard, true);
     await this.settled();
     await Promise.all(this.#shards.map((s) => s.pool?.destroy()));

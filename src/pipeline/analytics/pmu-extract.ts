@@ -15,9 +15,22 @@ interface PmuFrameBody {
 }
 
 /** What identifies a shape: a stream keeps its slot while this stays the same. */
-export function pmuShape(record: SourceRecord): string {
+export interface PmuShape {
+  cfgcnt: number;
+  dataRate: number;
+  phasors: number;
+  analogs: number;
+}
+
+export function pmuShape(record: SourceRecord): PmuShape {
   const b = record.body as unknown as PmuFrameBody;
-  return `${b.pmu.cfgcnt}/${b.pmu.dataRate}/${b.phasors.length}/${b.analogs.length}`;
+  return { cfgcnt: b.pmu.cfgcnt, dataRate: b.pmu.dataRate, phasors: b.phasors.length, analogs: b.analogs.length };
+}
+
+/** Is the record of this shape? (Compared field by field: no string per frame.) */
+export function sameShape(record: SourceRecord, shape: PmuShape): boolean {
+  const b = record.body as unknown as PmuFrameBody;
+  return b.pmu.cfgcnt === shape.cfgcnt && b.pmu.dataRate === shape.dataRate && b.phasors.length === shape.phasors && b.analogs.length === shape.analogs;
 }
 
 /** Reporting period from C37.118 DATA_RATE: > 0 frames per second, < 0 seconds per frame. */
