@@ -44,6 +44,8 @@ interface Shard {
   readonly pool: Piscina | undefined;
   /** A batch is in the worker. */
   busy: boolean;
+  /** The batch timer fired while busy: send as soon as the worker answers. */
+  due: boolean;
   /** Streams this shard has ever been told about (it needs ticks for idleness even without rows). */
   streams: number;
 }
@@ -95,7 +97,7 @@ export class Analytics {
     this.#pairs = resolvePairs(options.site, config.anglePairs, (s) => options.sources.get(s)?.idcode);
     this.#affinity = new Affinity(threads, this.#pairs);
     this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config, this.#pairs) : undefined;
-    for (let i = 0; i < threads; i++) this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, busy: false, streams: 0 });
+    for (let i = 0; i < threads; i++) this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, busy: false, due: false, streams: 0 });
     const registers = [options.registry];
     this.#m = {
       samples: new Counter({ name: 'gridgate_analytics_samples_total', help: 'Frames (samples) handed to the analytics.', registers }),
@@ -117,7 +119,12 @@ export class Analytics {
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1],
         registers,
       }),
-      busy: new Counter({ name: 'gridgate_analytics_worker_busy_seconds_total', help: 'Time each worker spent computing.', labelNames: ['worker'], registers }),
+      busy: new Counter({
+        name: 'gridgate_analytics_worker_busy_seconds_total',
+        help: 'Wall-clock time each worker spent on batches (includes time descheduled when threads outnumber free cores).',
+        labelNames: ['worker'],
+        registers,
+      }),
       failures: new Counter({ name: 'gridgate_analytics_batch_failures_total', help: 'Batches a worker failed on (its window state restarts).', registers }),
     };
     const queued: Gauge = new Gauge({
@@ -192,7 +199,11 @@ export class Analytics {
     this.#m.samples.inc(this.#samples);
     this.#m.skipped.inc(this.#skipped);
     this.#samples = this.#skipped = 0;
-    for (const shard of this.#shards) if (shard.streams > 0 && !shard.busy) this.#send(shard, flush);
+    for (const shard of this.#shards) {
+      if (shard.streams === 0) continue;
+      if (shard.busy) shard.due = true;
+      else this.#send(shard, flush);
+    }
     this.#checkRoom();
   }
 
@@ -213,6 +224,11 @@ export class Analytics {
     const tracked = done.finally(() => {
       shard.busy = false;
       this.#pending.delete(tracked);
+      // A tick missed while the worker was busy: what waited goes now, not a whole tick later.
+      if (shard.due && !this.#stopped) {
+        shard.due = false;
+        this.#send(shard, false);
+      }
       this.#checkRoom();
     });
     this.#pending.add(tracked);

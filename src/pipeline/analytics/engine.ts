@@ -29,7 +29,7 @@ export interface AnalyticsResult {
   channelSamples: number;
   lateSamples: number;
   unknownRows: number;
-  /** Time spent in this batch, µs (worker CPU). */
+  /** Wall-clock time spent on this batch in the worker, µs. */
   busyUs: number;
 }
 
