@@ -76,3 +76,16 @@ export async function httpGet(port: number, path: string): Promise<{ status: num
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
 }
+
+/** `gridgate simulate pmu …` as a separate process on a free port; resolves once it serves. */
+export async function simulatePmu(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [BIN, 'simulate', 'pmu', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8');
+  for await (const chunk of child.stdout!) {
+    out += chunk as string;
+    if (out.includes('\n')) break;
+  }
+  const status = JSON.parse(out.split('\n')[0]!) as { tcp: string };
+  return { child, port: Number(status.tcp.split(':').pop()) };
+}

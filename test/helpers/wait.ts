@@ -17,3 +17,14 @@ export function seededRandom(seed: number): () => number {
     return state / 2 ** 31;
   };
 }
+
+/** mulberry32: a seeded generator in [0, 1) with good statistics, so a failure reproduces. */
+export function mulberry32(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

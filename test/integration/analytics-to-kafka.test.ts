@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from 'node-rdkafka';
-import { BIN, httpGet, startGateway, writeConfig } from '../helpers/gridgate.js';
+import { httpGet, simulatePmu, startGateway, writeConfig } from '../helpers/gridgate.js';
 import { BOOTSTRAP, consume, createTopic, ensureKafkaWithTopics } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
 
@@ -16,17 +16,6 @@ const headers = (m: Message): Record<string, string> =>
   Object.fromEntries((m.headers ?? []).flatMap((h) => Object.entries(h).map(([k, v]) => [k, String(v)])));
 const value = (m: Message): Record<string, any> => JSON.parse(m.value!.toString()) as Record<string, any>;
 
-async function simulate(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [BIN, 'simulate', 'pmu', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  for await (const chunk of child.stdout!) {
-    out += chunk as string;
-    if (out.includes('\n')) break;
-  }
-  const status = JSON.parse(out.split('\n')[0]!) as { tcp: string };
-  return { child, port: Number(status.tcp.split(':').pop()) };
-}
 
 describe('analytics to Kafka, end to end', () => {
   const children: ChildProcess[] = [];
@@ -37,7 +26,7 @@ describe('analytics to Kafka, end to end', () => {
     const dir = await tempDir('gridgate-analytics-');
     const scenario = join(dir, 'scenario.yaml');
     await writeFile(scenario, 'events:\n  - { type: voltage, at: 4, pu: 0.8, durationS: 1 }\n');
-    const sim = await simulate(['--rate', '50', '--fnom', '50', '--phasors', '8', '--seed', '3', '--scenario', scenario]);
+    const sim = await simulatePmu(['--rate', '50', '--fnom', '50', '--phasors', '8', '--seed', '3', '--scenario', scenario]);
     children.push(sim.child);
     const topics = { pmuFrames: await createTopic('pmu'), features: await createTopic('features'), anomalies: await createTopic('anomalies'), late: await createTopic('late') };
     const config = await writeConfig(`site: north

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Message } from 'node-rdkafka';
 import { Command } from '../../src/protocols/c37118/constants.js';
-import { BIN, httpGet, startGateway, writeConfig } from '../helpers/gridgate.js';
+import { BIN, httpGet, simulatePmu, startGateway, writeConfig } from '../helpers/gridgate.js';
 import { cfg2Frame, dataFrames, FakePmu, simpleConfig } from '../helpers/fake-pmu.js';
 import { BOOTSTRAP, consume, createTopic, ensureKafkaWithTopics } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
@@ -42,19 +41,6 @@ shutdown: { drainTimeoutMs: 5000 }
 `);
 }
 
-/** `gridgate simulate pmu …` on a free port; resolves with the process and its TCP port. */
-async function simulate(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [BIN, 'simulate', 'pmu', '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.setEncoding('utf8');
-  for await (const chunk of child.stdout!) {
-    out += chunk as string;
-    if (out.includes('\n')) break;
-  }
-  const status = JSON.parse(out.split('\n')[0]!) as { tcp: { port: number } | string };
-  const port = typeof status.tcp === 'string' ? Number(status.tcp.split(':').pop()) : status.tcp.port;
-  return { child, port };
-}
 
 describe('C37.118 to Kafka, end to end', () => {
   const children: ChildProcess[] = [];
@@ -67,7 +53,7 @@ describe('C37.118 to Kafka, end to end', () => {
       scenario,
       'noise: { magnitudePct: 0, angleDeg: 0, frequencyHz: 0, rocofHzPerS: 0 }\nevents:\n  - { type: frequency-step, at: 1, deltaHz: -0.2 }\n',
     );
-    const sim = await simulate(['--pmus', '2', '--rate', '50', '--fnom', '50', '--seed', '7', '--scenario', scenario]);
+    const sim = await simulatePmu(['--pmus', '2', '--rate', '50', '--fnom', '50', '--seed', '7', '--scenario', scenario]);
     children.push(sim.child);
     const topics = { pmuFrames: await createTopic('pmu'), deadLetter: await createTopic('dlq') };
     const gw = startGateway(['run', '--config', await siteConfig(`127.0.0.1:${sim.port}`, topics)]);

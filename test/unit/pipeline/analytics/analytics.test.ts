@@ -21,26 +21,30 @@ function live(records: SourceRecord[]): SourceRecord[] {
   return records.map((r) => ({ ...r, eventTimeUs: r.eventTimeUs + shift, ingestTimeUs: r.ingestTimeUs + shift }));
 }
 
-async function run(config: AnalyticsConfig, records: SourceRecord[], chunk = 40) {
-  const delivered: { source: string; record: SourceRecord }[] = [];
-  const registry = new Registry();
-  let rooms = 0;
+/** An Analytics for one source `pmu`, keeping what it delivers and how often it had room again. */
+function harness(config: AnalyticsConfig) {
+  const h = { delivered: [] as { source: string; record: SourceRecord }[], registry: new Registry(), rooms: 0 };
   const analytics = new Analytics({
     config,
     site: 'site',
     sources: new Map([['pmu', { settings, idcode: 1 }]]),
-    deliver: (source, rs) => delivered.push(...rs.map((record) => ({ source, record }))),
-    onRoom: () => rooms++,
+    deliver: (source, rs) => h.delivered.push(...rs.map((record) => ({ source, record }))),
+    onRoom: () => h.rooms++,
     log: pino({ level: 'silent' }),
-    registry,
+    registry: h.registry,
   });
+  return { ...h, analytics, h };
+}
+
+async function run(config: AnalyticsConfig, records: SourceRecord[], chunk = 40) {
+  const { analytics, delivered, registry, h } = harness(config);
   analytics.start();
   for (let i = 0; i < records.length; i += chunk) {
     for (const r of records.slice(i, i + chunk)) analytics.observe('pmu', r);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   await analytics.stop();
-  return { delivered, registry, rooms, analytics };
+  return { delivered, registry, rooms: h.rooms, analytics };
 }
 
 const byStream = (delivered: { record: SourceRecord }[]) => {
@@ -77,17 +81,7 @@ describe('analytics in worker threads', () => {
     const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 5, maxQueuedSamples: 100 });
     const many = live(simulatedRecords({ seconds: 120, pmus: 10 }));
     let sawFull = false;
-    const registry = new Registry();
-    let rooms = 0;
-    const analytics = new Analytics({
-      config,
-      site: 'site',
-      sources: new Map([['pmu', { settings, idcode: 1 }]]),
-      deliver: () => {},
-      onRoom: () => rooms++,
-      log: pino({ level: 'silent' }),
-      registry,
-    });
+    const { analytics, h } = harness(config);
     analytics.start();
     for (let i = 0; i < many.length && !sawFull; i += 6000) {
       for (const r of many.slice(i, i + 6000)) analytics.observe('pmu', r);
@@ -95,7 +89,7 @@ describe('analytics in worker threads', () => {
       sawFull ||= analytics.full;
     }
     assert.ok(sawFull, 'the analytics reported full');
-    await until(() => rooms > 0 && !analytics.full, 'room again', 10_000);
+    await until(() => h.rooms > 0 && !analytics.full, 'room again', 10_000);
     await analytics.stop();
   });
 });

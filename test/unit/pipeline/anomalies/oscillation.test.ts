@@ -5,6 +5,7 @@ import {
   type OscillationBandResult,
   type OscillationOptions,
 } from '../../../../src/pipeline/anomalies/oscillation.js';
+import { mulberry32 as rng } from '../../../helpers/wait.js';
 
 const T0 = 1_700_000_000_000_000; // a whole second, µs since the epoch
 const FS = 60;
@@ -15,17 +16,6 @@ const BANDS = [
   { name: 'high', lowHz: 5, highHz: 15 },
 ];
 const OPTIONS: OscillationOptions = { sampleRateHz: FS, windowS: 10, hopS: 1, bands: BANDS };
-
-/** A deterministic pseudo-random sequence in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const frameUs = (i: number): number => T0 + Math.round((i * 1e6) / FS);
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAD_TO_SIGMA, RobustZ } from '../../../../src/pipeline/anomalies/robust-z.js';
+import { mulberry32 as rng } from '../../../helpers/wait.js';
 
 /** Median and MAD the slow, obvious way. */
 function reference(values: readonly number[]): { median: number; mad: number } {
@@ -11,17 +12,6 @@ function reference(values: readonly number[]): { median: number; mad: number } {
   };
   const median = med(values);
   return { median, mad: med(values.map((v) => Math.abs(v - median))) };
-}
-
-/** A deterministic pseudo-random sequence in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('RobustZ', () => {

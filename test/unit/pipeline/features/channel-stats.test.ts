@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChannelStats } from '../../../../src/pipeline/features/channel-stats.js';
-
-/** mulberry32: a seeded generator, so a failure reproduces. */
-function seeded(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as seeded } from '../../../helpers/wait.js';
 
 /** 230 kV / √3 line-to-neutral with ±amp/2 V of uniform noise and a slow swing. */
 function voltages(n: number, amp: number, seed: number): number[] {

@@ -9,6 +9,7 @@ import {
   wrapDeg,
   wrapRad,
 } from '../../../../src/pipeline/features/phasor-math.js';
+import { mulberry32 as seeded } from '../../../helpers/wait.js';
 
 const DEG = Math.PI / 180;
 
@@ -32,16 +33,6 @@ function seq(re: Float64Array, im: Float64Array): { v0: number; v1: number; v2: 
     v1: Math.hypot(out[2] ?? NaN, out[3] ?? NaN),
     v2: Math.hypot(out[4] ?? NaN, out[5] ?? NaN),
     out,
-  };
-}
-
-function seeded(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
