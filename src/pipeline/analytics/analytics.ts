@@ -88,6 +88,7 @@ export class Analytics {
     latency: Histogram;
     busy: Counter<'worker'>;
     failures: Counter;
+    unusable: Counter;
   };
 
   constructor(options: AnalyticsOptions) {
@@ -123,6 +124,11 @@ export class Analytics {
         name: 'gridgate_analytics_worker_busy_seconds_total',
         help: 'Wall-clock time each worker spent on batches (includes time descheduled when threads outnumber free cores).',
         labelNames: ['worker'],
+        registers,
+      }),
+      unusable: new Counter({
+        name: 'gridgate_analytics_unusable_samples_total',
+        help: 'Samples a worker could not use: of a stream it was not told about, or with a time that is not a number.',
         registers,
       }),
       failures: new Counter({ name: 'gridgate_analytics_batch_failures_total', help: 'Batches a worker failed on (its window state restarts).', registers }),
@@ -242,6 +248,7 @@ export class Analytics {
   #accept(shard: Shard, result: AnalyticsResult): void {
     this.#m.channelSamples.inc(result.channelSamples);
     this.#m.late.inc(result.lateSamples);
+    this.#m.unusable.inc(result.unusableRows);
     this.#m.busy.inc({ worker: String(shard.index) }, result.busyUs / 1e6);
     if (result.outputs.length === 0) return;
     const now = nowUs();

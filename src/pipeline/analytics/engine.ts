@@ -9,7 +9,7 @@ import { AnglePair, type ResolvedPair } from './angle-pair.js';
 // The analytics of the streams one worker owns: the same class runs inside each worker thread
 // (worker.ts) and, for analytics.mode main-thread and the benchmark's reference, on the main
 // thread. It takes batches of sample rows (stream-descriptor.ts) and returns the records they
-// produce; it never throws on input: a row for an unknown slot is counted and skipped.
+// produce; it never throws on input: a row it cannot use is counted and skipped.
 
 export interface AnalyticsBatch {
   /** The main thread's wall clock when the batch left, µs: drives idleness. */
@@ -28,7 +28,8 @@ export interface AnalyticsResult {
   /** Raw channel values processed (the benchmark's channel-samples). */
   channelSamples: number;
   lateSamples: number;
-  unknownRows: number;
+  /** Rows that could not be used: a stream the worker was not told about, or a time that is not a number. */
+  unusableRows: number;
   /** Wall-clock time spent on this batch in the worker, µs. */
   busyUs: number;
 }
@@ -72,27 +73,32 @@ export class AnalyticsEngine {
     const rows = batch.rows;
     let channelSamples = 0;
     let lateSamples = 0;
-    let unknownRows = 0;
+    let unusableRows = 0;
     let at = 0;
     for (let r = 0; r < batch.rowCount; r++) {
       const slot = rows[at]!;
       const stream = this.#bySlot.get(slot);
       if (!stream) {
         // Without its descriptor the row's length is unknown: nothing after it can be read.
-        unknownRows += batch.rowCount - r;
+        unusableRows += batch.rowCount - r;
         break;
       }
       const n = stream.descriptor.channels.length;
-      const late = stream.lateSamples;
-      stream.add(rows, at + ROW_HEADER, rows[at + 1]!, rows[at + 2]!, rows[at + 3]!, outputs);
-      lateSamples += stream.lateSamples - late;
-      channelSamples += n;
+      const eventUs = rows[at + 1]!;
+      const ingestUs = rows[at + 2]!;
+      // A time that is not a number has no window and no place in event time.
+      if (Number.isFinite(eventUs) && Number.isFinite(ingestUs)) {
+        const late = stream.lateSamples;
+        stream.add(rows, at + ROW_HEADER, eventUs, ingestUs, rows[at + 3]!, outputs);
+        lateSamples += stream.lateSamples - late;
+        channelSamples += n;
+      } else unusableRows++;
       at += ROW_HEADER + n;
     }
     const streams = [...this.#byKey.values(), ...this.#pairs.flatMap((p) => (p.stream ? [p.stream] : []))];
     for (const stream of streams) stream.tick(batch.nowUs, outputs);
     if (batch.flush) for (const stream of streams) stream.flush(outputs);
-    return { outputs, channelSamples, lateSamples, unknownRows, busyUs: Math.round((performance.now() - started) * 1000) };
+    return { outputs, channelSamples, lateSamples, unusableRows, busyUs: Math.round((performance.now() - started) * 1000) };
   }
 
   #describe(d: StreamDescriptor, outputs: AnalyticsOutput[]): void {

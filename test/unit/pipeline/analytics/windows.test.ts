@@ -152,13 +152,16 @@ describe('event-time windows', () => {
     assert.deepEqual(run(10_000), one);
   });
 
-  it('skips rows of a stream it was never told about, and counts them', () => {
+  it('skips rows of a stream it was never told about, and rows without a time, and counts them', () => {
     const engine = engineWith();
     const b = new BatchBuilder();
-    const at = b.row(99, ms(0), ms(1), 0, 2);
-    b.buffer[at] = 50;
+    b.describe(freqDescriptor());
+    b.buffer[b.row(1, NaN, ms(1), 0, 2)] = 50;
+    b.buffer[b.row(1, ms(0), ms(1), 0, 2)] = 50;
+    b.buffer[b.row(99, ms(0), ms(1), 0, 2)] = 50;
     const result = engine.process(b.take(ms(1)));
-    assert.equal(result.unknownRows, 1);
+    assert.equal(result.unusableRows, 2);
+    assert.equal(result.channelSamples, 2);
     assert.deepEqual(result.outputs, []);
   });
 });
