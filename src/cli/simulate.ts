@@ -1,14 +1,15 @@
 import { pino } from 'pino';
 import { ConfigError } from '../config/problems.js';
 import { GatewayError } from '../errors.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { PMU_USAGE } from '../protocols/c37118/simulator/usage.js';
+import { MODBUS_USAGE } from '../protocols/modbus/simulator/usage.js';
 import type { Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
 // `gridgate simulate <device> [options]`: simulated field devices for tests and commissioning.
-// Dispatches on the first positional; each device type brings its own flags and usage (modbus and
-// opcua join the table with their issues). A simulator is loaded only when asked for, so the other
+// Dispatches on the first positional; each device type brings its own flags and usage (opcua
+// joins the table with its issue). A simulator is loaded only when asked for, so the other
 // commands do not pay for its schemas.
 //
 // Output contract: one JSON status line on stdout once serving, pino logs on stderr (stdout stays
@@ -18,10 +19,11 @@ type Simulate = (args: string[]) => Promise<number>;
 
 const SIMULATORS: Readonly<Record<string, { usage: string; run: Simulate }>> = {
   pmu: { usage: PMU_USAGE, run: simulatePmu },
+  modbus: { usage: MODBUS_USAGE, run: simulateModbus },
 };
 
 export const simulateCommand: Command = {
-  summary: 'simulate pmu [options] simulated PMUs (C37.118 over TCP/UDP) with scripted events',
+  summary: 'simulate pmu|modbus [options] simulated PMUs (C37.118 over TCP/UDP) or Modbus units (TCP, RTU)',
   usage: `Usage: gridgate simulate <device> [options]
 
 Devices: ${Object.keys(SIMULATORS).join(', ')}
@@ -44,21 +46,56 @@ ${Object.values(SIMULATORS)
 async function simulatePmu(args: string[]): Promise<number> {
   const { pmuOptionsFromArgs } = await import('../protocols/c37118/simulator/cli-options.js');
   const { startSimulator } = await import('../protocols/c37118/simulator/simulator.js');
-  let parsed;
+  return runSimulator({
+    invalid: 'scenario',
+    component: 'pmu-simulator',
+    load: () => pmuOptionsFromArgs(args),
+    start: ({ options }, log) => startSimulator({ ...options, log }),
+  });
+}
+
+async function simulateModbus(args: string[]): Promise<number> {
+  const { modbusOptionsFromArgs } = await import('../protocols/modbus/simulator/cli-options.js');
+  const { startModbusSimulator } = await import('../protocols/modbus/simulator/simulator.js');
+  return runSimulator({
+    invalid: args.includes('--config') ? 'config' : 'register map',
+    component: 'modbus-simulator',
+    load: () => modbusOptionsFromArgs(args),
+    start: ({ options, overlapped }, log) => {
+      if (overlapped.length > 0) log.warn({ tags: overlapped }, 'tags overlapping an earlier tag are served through it');
+      return startModbusSimulator({ ...options, log });
+    },
+  });
+}
+
+interface Running {
+  status: object;
+  close(): Promise<void>;
+}
+
+/**
+ * Load the options (a file problem: every one of them, file:line:column first, exit 1), start
+ * (an address in use: exit 1), print the status line, serve until SIGINT/SIGTERM.
+ */
+async function runSimulator<P extends { logLevel: Parameters<typeof createLogger>[0]['level'] }>(sim: {
+  invalid: string;
+  component: string;
+  load: () => Promise<P>;
+  start: (parsed: P, log: Logger) => Promise<Running>;
+}): Promise<number> {
+  let parsed: P;
   try {
-    parsed = await pmuOptionsFromArgs(args);
+    parsed = await sim.load();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    // A scenario problem: every one of them, file:line:column first.
-    process.stderr.write(`${err.report()}\ngridgate simulate: invalid scenario, not starting [${err.code}]\n`);
+    process.stderr.write(`${err.report()}\ngridgate simulate: invalid ${sim.invalid}, not starting [${err.code}]\n`);
     return EXIT.FAILURE;
   }
-  const { options, logLevel } = parsed;
-  const log = createLogger({ level: logLevel }, { component: 'pmu-simulator' }, pino.destination({ dest: 2, sync: true }));
+  const log = createLogger({ level: parsed.logLevel }, { component: sim.component }, pino.destination({ dest: 2, sync: true }));
 
-  let simulator;
+  let simulator: Running;
   try {
-    simulator = await startSimulator({ ...options, log });
+    simulator = await sim.start(parsed, log);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (typeof code === 'string' && code.startsWith('E') && !(err instanceof GatewayError)) {
