@@ -1,15 +1,25 @@
 import { GatewayError } from '../errors.js';
 import { parseHostPort } from '../protocols/c37118/links.js';
 import { probePmu, type ProbeReport } from '../protocols/c37118/probe.js';
+import { loadConfig } from '../config/load.js';
+import { probeModbus, probeSummary } from '../protocols/modbus/probe.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
 // `gridgate probe pmu HOST:PORT`: the field engineer's first check of a PMU before it goes into a
 // site config. Read-only (data on/off and config/header requests only).
+// `gridgate probe modbus --config SITE`: every mapped tag of the site's Modbus sources read once
+// with the site's own map (function codes 1–4 only): the commissioning report.
 
 export const probeCommand: Command = {
-  summary: 'probe pmu HOST:PORT     fetch a PMU\'s header and configuration, read a few frames, summarise',
+  summary: 'probe pmu HOST:PORT | probe modbus --config SITE   commissioning checks of field devices (read-only)',
   usage: `Usage: gridgate probe pmu HOST:PORT [--idcode N] [--frames N] [--cfg3] [--timeout-ms MS] [--json]
+       gridgate probe modbus --config SITE [--source NAME] [--device NAME] [--json]
+
+probe modbus reads every tag mapped for the site's Modbus sources (or one source, one device)
+once, with the plan the gateway uses, and prints per tag the value and unit, the raw registers,
+the quality and the request latency, and the requests per poll cycle. Exit 0 when every tag read
+good, 1 otherwise.
 
 Connects to a C37.118 PMU or PDC over TCP as a PDC client, asks for the header and the
 configuration (CFG-2; --cfg3 tries CFG-3 first and falls back), turns data on, reads --frames data
@@ -29,9 +39,13 @@ arrived and data frames decoded, 1 otherwise.`,
         cfg3: { type: 'boolean' },
         'timeout-ms': { type: 'string' },
         json: { type: 'boolean' },
+        config: { type: 'string' },
+        source: { type: 'string' },
+        device: { type: 'string' },
       },
       true,
     );
+    if (positionals[0] === 'modbus') return probeModbusCommand(positionals.slice(1), values);
     const [kind, address, ...extra] = positionals;
     if (kind !== 'pmu' || !address || extra.length > 0 || !/^.+:\d+$/u.test(address)) {
       throw new GatewayError('GW_ERR_USAGE', 'probe: expected "pmu HOST:PORT"');
@@ -58,6 +72,24 @@ arrived and data frames decoded, 1 otherwise.`,
     return report.config && report.frames.length > 0 ? EXIT.OK : EXIT.FAILURE;
   },
 };
+
+async function probeModbusCommand(extra: string[], values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (extra.length > 0 || typeof values.config !== 'string') throw new GatewayError('GW_ERR_USAGE', 'probe: expected "modbus --config SITE [--source NAME] [--device NAME]"');
+  const config = await loadConfig(values.config);
+  const sources = config.sources.flatMap((s) => (s.type === 'modbus' && (values.source === undefined || s.name === values.source) ? [s] : []));
+  if (sources.length === 0) throw new GatewayError('GW_ERR_USAGE', `probe: no Modbus source${values.source ? ` named ${String(values.source)}` : ''} in ${values.config}`);
+  const device = typeof values.device === 'string' ? values.device : undefined;
+  if (device && !sources.some((s) => s.devices.some((d) => d.name === device))) throw new GatewayError('GW_ERR_USAGE', `probe: no Modbus device named ${device}`);
+  const reports = [];
+  for (const source of sources) {
+    if (device && !source.devices.some((d) => d.name === device)) continue;
+    const report = await probeModbus(source, device);
+    reports.push(report);
+    if (!values.json) process.stdout.write(probeSummary(report));
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+  return reports.every((r) => r.error === null && r.tags.every((t) => t.quality.level === 'good')) ? EXIT.OK : EXIT.FAILURE;
+}
 
 function summary(r: ProbeReport): string {
   const lines = [`PMU at ${r.peer} (connected in ${r.connectMs} ms)`];

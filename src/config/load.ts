@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { analyticsProblems } from '../pipeline/analytics/config.js';
+import { modbusProblems } from '../protocols/modbus/config-checks.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatPath, pathAtOffset, pointerToPath, positionOf, toPosition } from './locate.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
@@ -23,6 +24,9 @@ function crossChecks(config: SiteConfig): { path: (string | number)[]; message: 
   config.sources.forEach((source, i) => {
     if (seen.has(source.name)) found.push({ path: ['sources', i, 'name'], message: `"${source.name}" names another source already; names must be unique` });
     seen.add(source.name);
+  });
+  config.sources.forEach((source, i) => {
+    if (source.type === 'modbus') for (const p of modbusProblems(source)) found.push({ path: ['sources', i, ...p.path], message: p.message });
   });
   found.push(...analyticsProblems(config.analytics, seen));
   return found;
@@ -115,6 +119,12 @@ function schemaProblems(errors: ErrorObject[], doc: Document, lines: LineCounter
     } else if (e.keyword === 'enum') {
       const allowed = (e.params.allowedValues as unknown[]).map(String).join(', ');
       out.push({ file, ...positionOf(doc, lines, path), path: formatPath(path), message: `must be one of: ${allowed}` });
+    } else if (e.keyword === 'discriminator') {
+      // A list of variants chosen by a tag (sources by `type`): name the tag and its values.
+      const tag = String(e.params.tag);
+      const variants = (e.parentSchema as { oneOf?: { properties?: Record<string, { const?: unknown }> }[] } | undefined)?.oneOf ?? [];
+      const allowed = variants.map((v) => String(v.properties?.[tag]?.const)).join(', ');
+      out.push({ file, ...positionOf(doc, lines, [...path, tag]), path: formatPath([...path, tag]), message: `must be one of: ${allowed}` });
     } else {
       // ajv's own messages state the rule ("must be integer", "must be <= 65535") and never echo
       // the offending value, so nothing interpolated (a secret) can leak through them.

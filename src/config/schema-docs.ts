@@ -20,6 +20,8 @@ interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   required?: string[];
   items?: SchemaNode;
+  oneOf?: SchemaNode[];
+  const?: unknown;
 }
 
 /** The JSON Schema as committed in config/schema.json (TypeBox's symbol keys drop out). */
@@ -54,6 +56,8 @@ function entries(): Entry[] {
       walk(child, path === '' ? key : `${path}.${key}`, node.required?.includes(key) ?? false);
     }
     if (node.items?.properties) walk(node.items, `${path}[]`, true);
+    // A list of variants chosen by `type` (sources): each variant's keys under sources[type=…].
+    for (const variant of node.items?.oneOf ?? []) walk(variant, `${path}[type=${String(variant.properties?.type?.const)}]`, true);
   };
   walk(SiteConfigSchema as unknown as SchemaNode, '', true);
   return out;
@@ -61,7 +65,7 @@ function entries(): Entry[] {
 
 function typeOf(node: SchemaNode): string {
   if (node.enum) return node.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
-  if (node.type === 'array') return `list of ${node.items?.type ?? 'any'}`;
+  if (node.type === 'array') return `list of ${node.items?.type ?? (node.items?.oneOf ? 'object' : 'any')}`;
   return node.secret ? 'secret (`${ENV}`)' : (node.type ?? 'any');
 }
 

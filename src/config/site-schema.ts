@@ -2,7 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { SpoolSchema } from '../buffer/config.js';
 import { AnalyticsSchema } from '../pipeline/analytics/config.js';
 import { ShutdownSchema, StateSchema } from '../daemon/config.js';
-import { C37118SourceSchema } from '../protocols/c37118/config.js';
+import { C37118SourceSchema, type C37118SourceConfig } from '../protocols/c37118/config.js';
+import { ModbusSourceSchema, type ModbusSourceConfig } from '../protocols/modbus/config.js';
 import { HttpSchema, LogSchema } from '../observability/config.js';
 import { KafkaSchema } from '../sinks/kafka/config.js';
 
@@ -11,6 +12,18 @@ import { KafkaSchema } from '../sinks/kafka/config.js';
 // Each protocol's source schema joins `sources` (Modbus and OPC UA with their issues).
 
 export const SITE_SCHEMA_ID = 'urn:gridgate:site-config:1';
+
+/**
+ * A source: one schema per protocol, chosen by `type` (ajv's discriminator), so a problem is
+ * reported against that protocol's keys only, never as "must match exactly one schema".
+ */
+const SourceSchema = Type.Unsafe<C37118SourceConfig | ModbusSourceConfig>({
+  type: 'object',
+  required: ['type'],
+  oneOf: [C37118SourceSchema, ModbusSourceSchema],
+  discriminator: { propertyName: 'type' },
+  description: 'One field device connection; `type` chooses the protocol and its keys.',
+});
 
 export const SiteConfigSchema = Type.Object(
   {
@@ -24,7 +37,7 @@ export const SiteConfigSchema = Type.Object(
     kafka: KafkaSchema,
     spool: Type.Optional(SpoolSchema),
     state: Type.Optional(StateSchema),
-    sources: Type.Array(C37118SourceSchema, {
+    sources: Type.Array(SourceSchema, {
       default: [],
       description: 'The field devices this site reads from, one entry per connection. Names must be unique.',
     }),

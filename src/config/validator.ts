@@ -26,6 +26,7 @@ export function compileValidator(schema: TSchema): SchemaValidator {
     strictRequired: false,
     verbose: true,
     passContext: true,
+    discriminator: true,
   });
   ajv.addKeyword({
     keyword: 'secret',

@@ -46,7 +46,7 @@ export function buildGraph(
       offer: (entries) => sink.offer(entries),
       analytics: {
         config: config.analytics,
-        sources: new Map(config.sources.map((s) => [s.name, { settings: s.analytics, idcode: s.idcode }])),
+        sources: new Map(config.sources.flatMap((s) => (s.type === 'c37118' ? [[s.name, { settings: s.analytics, idcode: s.idcode }] as const] : []))),
       },
       log: child('pipeline'),
       registry,

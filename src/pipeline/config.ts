@@ -8,7 +8,7 @@ const TOPIC = { pattern: '^[A-Za-z0-9._-]{1,249}$' };
 export const SourceTopicsSchema = Type.Object(
   {
     records: Type.Optional(
-      Type.String({ ...TOPIC, description: "Topic for this source's measurement records, instead of the site's (kafka.topics.pmuFrames for C37.118)." }),
+      Type.String({ ...TOPIC, description: "Topic for this source's measurement records, instead of the site's (kafka.topics.pmuFrames for C37.118, scadaValues for Modbus)." }),
     ),
     deadLetter: Type.Optional(Type.String({ ...TOPIC, description: "Topic for this source's undecodable input, instead of kafka.topics.deadLetter." })),
   },

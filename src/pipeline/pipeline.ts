@@ -29,6 +29,7 @@ const BATCH = 2_000;
 
 export const RECORD_SCHEMAS: Readonly<Record<RecordKind, string>> = {
   'pmu-frame': 'gridgate.pmu-frame/1',
+  'scada-value': 'gridgate.scada-value/1',
   'dead-letter': 'gridgate.dead-letter/1',
   'feature-window': 'gridgate.feature-window/1',
   anomaly: 'gridgate.anomaly/1',
@@ -37,6 +38,7 @@ export const RECORD_SCHEMAS: Readonly<Record<RecordKind, string>> = {
 
 const TOPIC_OF: Readonly<Record<RecordKind, keyof TopicsConfig>> = {
   'pmu-frame': 'pmuFrames',
+  'scada-value': 'scadaValues',
   'dead-letter': 'deadLetter',
   'feature-window': 'features',
   anomaly: 'anomalies',
@@ -49,7 +51,7 @@ const KINDS = Object.keys(RECORD_SCHEMAS) as RecordKind[];
  * The seq counter of a record: per key and topic, so each topic's records of a stream are gap-free
  * on their own. Measurements and dead letters keep the bare key (their keys never collide).
  */
-const seqKey = (key: string, kind: RecordKind): string => (kind === 'pmu-frame' || kind === 'dead-letter' ? key : `${key}#${kind}`);
+const seqKey = (key: string, kind: RecordKind): string => (kind === 'pmu-frame' || kind === 'scada-value' || kind === 'dead-letter' ? key : `${key}#${kind}`);
 
 export interface PipelineOptions {
   site: string;
@@ -207,7 +209,7 @@ export class Pipeline implements Component {
         ? JSON.stringify({ ...envelope, ...record.body })
         : `${JSON.stringify(envelope).slice(0, -1)},${record.bodyJson.slice(1)}`;
     const route = this.#routes.get(source);
-    const override = record.kind === 'dead-letter' ? route?.deadLetter : record.kind === 'pmu-frame' ? route?.records : undefined;
+    const override = record.kind === 'dead-letter' ? route?.deadLetter : record.kind === 'pmu-frame' || record.kind === 'scada-value' ? route?.records : undefined;
     return {
       topic: override ?? this.#o.topics[TOPIC_OF[record.kind]],
       key,

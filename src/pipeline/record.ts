@@ -2,7 +2,7 @@
 // pipeline adds site, source, epoch and seq, routes it to a topic by kind and encodes it
 // (ARCHITECTURE.md, the record contract; docs/records.md for consumers).
 
-export type RecordKind = 'pmu-frame' | 'dead-letter' | 'feature-window' | 'anomaly' | 'late-sample';
+export type RecordKind = 'pmu-frame' | 'scada-value' | 'dead-letter' | 'feature-window' | 'anomaly' | 'late-sample';
 
 export interface SourceRecord {
   kind: RecordKind;

@@ -65,6 +65,7 @@ export const DeviceSchema = Type.Object(
     order: StringEnum(WORD_ORDERS, { default: 'ABCD', description: 'Default byte and word order of multi-register values (ABCD = big-endian, the Modbus norm).' }),
     addressing: StringEnum(ADDRESSING, { default: 'zero-based', description: 'How the tag addresses are written: zero-based (protocol), one-based, or modicon (40001-style).' }),
     pollGroups: Type.Record(Type.String({ pattern: NAME }), Type.Integer({ minimum: 100, maximum: 86_400_000 }), {
+      additionalProperties: false,
       default: { default: 1000 },
       description: 'Poll groups: name → interval in ms (from 100 ms). Tags name their group.',
     }),
@@ -89,9 +90,9 @@ export const ModbusSourceSchema = Type.Object(
       Type.Object(
         {
           path: Type.String({ minLength: 1, description: 'Serial device, e.g. /dev/ttyS0 or /dev/ttyUSB0.' }),
-          baudRate: Type.Integer({ minimum: 300, maximum: 921_600, default: 9600, description: 'Baud rate.' }),
+          baudRate: Type.Integer({ minimum: 300, maximum: 921_600, default: 9600, description: 'Baud rate of the line.' }),
           parity: StringEnum(['none', 'even', 'odd'] as const, { default: 'even', description: 'Parity (the Modbus default is even).' }),
-          stopBits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1, description: 'Stop bits.' }),
+          stopBits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1, description: 'Stop bits per character.' }),
           dataBits: Type.Union([Type.Literal(7), Type.Literal(8)], { default: 8, description: 'Data bits (RTU needs 8).' }),
         },
         { additionalProperties: false, description: 'Serial line settings for transport rtu.' },

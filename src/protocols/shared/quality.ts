@@ -5,7 +5,8 @@
 // The level is a function of the reasons, so a consumer never sees "good" beside a reason that
 // says otherwise:
 //   bad       the value must not be used: invalid or absent data, no communication, stale,
-//             a failed clock, a device in test mode (C37.118.2-2011 Table 7: "do not use values")
+//             a failed clock, a device in test mode (C37.118.2-2011 Table 7: "do not use values"),
+//             a request the device refused (Modbus exception)
 //   uncertain usable with care: time sync lost or unlocked, configuration changing, data
 //             modified after measurement, a device error without a data verdict
 //   good      none of the above (informational reasons such as a trigger may still be present)
@@ -25,11 +26,12 @@ export const Quality = {
   TRIGGER: 1 << 11, // informational: a device trigger fired
   SORTED_BY_ARRIVAL: 1 << 12, // informational: a PDC sorted this data by arrival, not time stamp
   LEAP_SECOND_PENDING: 1 << 13, // informational: a leap second is coming
+  REJECTED: 1 << 14, // the device refused the request (a Modbus exception: illegal address, …)
 } as const;
 export type QualityFlag = (typeof Quality)[keyof typeof Quality];
 
 export const QUALITY_BAD =
-  Quality.STALE | Quality.COMMS_FAILURE | Quality.DATA_INVALID | Quality.ABSENT | Quality.CLOCK_FAILURE | Quality.TEST_MODE;
+  Quality.STALE | Quality.COMMS_FAILURE | Quality.DATA_INVALID | Quality.ABSENT | Quality.CLOCK_FAILURE | Quality.TEST_MODE | Quality.REJECTED;
 export const QUALITY_UNCERTAIN =
   Quality.SYNC_LOST |
   Quality.TIME_UNLOCKED |
@@ -54,6 +56,7 @@ const REASON_NAMES: readonly [number, string][] = [
   [Quality.SYNC_LOST, 'sync_lost'],
   [Quality.TIME_UNLOCKED, 'time_unlocked'],
   [Quality.TEST_MODE, 'test_mode'],
+  [Quality.REJECTED, 'rejected'],
   [Quality.DEVICE_ERROR, 'device_error'],
   [Quality.CONFIG_CHANGED, 'config_changed'],
   [Quality.DATA_MODIFIED, 'data_modified'],
