@@ -40,6 +40,7 @@ interface TagState {
   lastGoodUs: number;
 }
 
+const NO_RAW = (): readonly number[] => [];
 const FUNCTION_AREA: Readonly<Record<number, string>> = { 1: 'coil', 2: 'discrete-input', 3: 'holding-register', 4: 'input-register' };
 
 export class DevicePoller {
@@ -138,18 +139,19 @@ export class DevicePoller {
 
   #answered(plan: ReadPlan, registers: number[], bits: boolean[], times: { sentUs: number; receivedUs: number }, records: SourceRecord[]): void {
     for (const { tag, offset } of plan.tags) {
-      const value = plan.functionCode <= 2 ? decodeBit(bits, offset) : decodeTag(tag, registers, offset);
-      const raw = plan.functionCode <= 2 ? [bits[offset] ? 1 : 0] : registers.slice(offset, offset + tag.count);
+      const bit = plan.functionCode <= 2;
+      const value = bit ? decodeBit(bits, offset) : decodeTag(tag, registers, offset);
       const s = this.#state[tag.index]!;
       s.value = value;
       s.lastGoodUs = times.receivedUs;
-      this.#publish(tag, plan, s, value, raw, 0, times, undefined, records);
+      // The raw registers are copied only for a record that is published.
+      this.#publish(tag, plan, s, value, () => (bit ? [bits[offset] ? 1 : 0] : registers.slice(offset, offset + tag.count)), 0, times, undefined, records);
     }
   }
 
   #failed(plan: ReadPlan, failure: ReadFailure, times: { sentUs: number; receivedUs: number }, records: SourceRecord[]): void {
     const quality = failure.kind === 'exception' ? Quality.REJECTED : Quality.COMMS_FAILURE;
-    for (const { tag } of plan.tags) this.#publish(tag, plan, this.#state[tag.index]!, null, [], quality, times, failure, records);
+    for (const { tag } of plan.tags) this.#publish(tag, plan, this.#state[tag.index]!, null, NO_RAW, quality, times, failure, records);
   }
 
   #checkStale(group: string, records: SourceRecord[]): void {
@@ -161,7 +163,7 @@ export class DevicePoller {
       for (const { tag } of plan.tags) {
         const s = this.#state[tag.index]!;
         if (s.lastGoodUs === 0 || s.quality & Quality.STALE || nowUs - s.lastGoodUs < limitUs) continue;
-        this.#publish(tag, plan, s, s.value, [], s.quality | Quality.STALE, { sentUs: nowUs, receivedUs: nowUs }, undefined, records);
+        this.#publish(tag, plan, s, s.value, NO_RAW, s.quality | Quality.STALE, { sentUs: nowUs, receivedUs: nowUs }, undefined, records);
       }
     }
   }
@@ -171,7 +173,7 @@ export class DevicePoller {
     plan: ReadPlan,
     s: TagState,
     value: number | boolean | string | null,
-    raw: readonly number[],
+    raw: () => readonly number[],
     quality: number,
     times: { sentUs: number; receivedUs: number },
     failure: ReadFailure | undefined,
@@ -183,7 +185,7 @@ export class DevicePoller {
     s.published = true;
     s.publishedValue = value;
     const fields = { device: this.name, tag: tag.name, unitId: this.unitId, area: FUNCTION_AREA[plan.functionCode]!, address: tag.address, functionCode: plan.functionCode, type: tag.type, unit: tag.unit };
-    records.push(scadaValueRecord(fields, value, raw, times, quality, failure));
+    records.push(scadaValueRecord(fields, value, raw(), times, quality, failure));
   }
 
   /** Current quality of every tag (for the tags gauge). */

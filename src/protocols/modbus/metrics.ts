@@ -12,6 +12,8 @@ export interface ModbusMetrics {
   degraded: Gauge<'source' | 'device'>;
   connected: Gauge<'source'>;
   tags: Gauge<'source' | 'quality'>;
+  /** The sources whose tags the tags gauge counts when scraped. */
+  sources: Map<string, { tagQualities(): Record<'good' | 'uncertain' | 'bad', number> }>;
 }
 
 const cache = new WeakMap<Registry, ModbusMetrics>();
@@ -55,7 +57,16 @@ export function modbusMetrics(registry: Registry): ModbusMetrics {
     }),
     degraded: new Gauge({ name: 'gridgate_modbus_device_degraded', help: '1 while a device is backed off after failures.', labelNames: ['source', 'device'], registers }),
     connected: new Gauge({ name: 'gridgate_modbus_connected', help: '1 while the connection is open.', labelNames: ['source'], registers }),
-    tags: new Gauge({ name: 'gridgate_modbus_tags', help: 'Mapped tags by current quality level.', labelNames: ['source', 'quality'], registers }),
+    tags: new Gauge({
+      name: 'gridgate_modbus_tags',
+      help: 'Mapped tags by current quality level.',
+      labelNames: ['source', 'quality'],
+      registers,
+      collect: () => {
+        for (const [source, s] of metrics.sources) for (const [quality, n] of Object.entries(s.tagQualities())) metrics.tags.set({ source, quality }, n);
+      },
+    }),
+    sources: new Map(),
   };
   cache.set(registry, metrics);
   return metrics;

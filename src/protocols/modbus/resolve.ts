@@ -39,6 +39,11 @@ export interface ResolvedTag {
   /** BADC, DCBA: the low byte comes first within each register. */
   readonly byteSwap: boolean;
   readonly scale: number;
+  /**
+   * 1/scale when that is a whole number (0.1, 0.01, 0.001 …), else 0: dividing by 1000 gives
+   * −0.95 for −950 where multiplying by 0.001 gives −0.9500000000000001.
+   */
+  readonly scaleDivisor: number;
   readonly offset: number;
   readonly unit: string;
   readonly deadband: number;
@@ -81,6 +86,13 @@ export const MAX_ADDRESS = 0xffff;
 
 /** The area digit of a modicon reference (Modicon 984 convention; 2 was never an area). */
 const MODICON_AREA: Readonly<Record<number, Area>> = { 0: 'coil', 1: 'discrete-input', 3: 'input-register', 4: 'holding-register' };
+
+/** 1/scale when it is a whole number (within rounding), else 0. */
+export function scaleDivisor(scale: number): number {
+  if (!(scale > 0 && scale < 1)) return 0;
+  const d = Math.round(1 / scale);
+  return Math.abs(d * scale - 1) < 1e-12 ? d : 0;
+}
 
 export function isBitArea(area: Area): boolean {
   return area === 'coil' || area === 'discrete-input';
@@ -144,6 +156,7 @@ export function resolveDevice(device: ModbusDeviceConfig, limits?: TagLimits): R
       order,
       ...orderSwaps(order),
       scale: tag.scale,
+      scaleDivisor: scaleDivisor(tag.scale),
       offset: tag.offset,
       unit: tag.unit,
       deadband: tag.deadband,

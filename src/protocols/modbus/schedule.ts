@@ -21,7 +21,8 @@ export class PollSchedule {
   constructor(
     readonly intervalMs: number,
     private readonly onTick: (tick: Tick) => void,
-    private readonly now: () => number = Date.now,
+    // Wall clock with sub-millisecond resolution (jitter is measured against it).
+    private readonly now: () => number = () => performance.timeOrigin + performance.now(),
   ) {}
 
   start(): void {
@@ -42,6 +43,12 @@ export class PollSchedule {
 
   #fire(): void {
     const now = this.now();
+    // Timers run on the event loop's whole-millisecond clock and may fire just before the
+    // deadline as the wall clock sees it: wait for it, or the same deadline would tick twice.
+    if (now < this.#next) {
+      this.#arm();
+      return;
+    }
     const deadlineMs = this.#next;
     // The next deadline after now; those in between were missed.
     const next = (Math.floor(now / this.intervalMs) + 1) * this.intervalMs;

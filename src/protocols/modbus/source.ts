@@ -43,6 +43,7 @@ export class ModbusSource implements Component {
     this.#c = config;
     this.#ctx = ctx;
     this.#m = modbusMetrics(ctx.registry);
+    this.#m.sources.set(config.name, this);
     this.#connection = new ModbusConnection(config);
     this.#devices = config.devices.map((device) => {
       const { tags, problems } = resolveDevice(device, config);
@@ -148,9 +149,13 @@ export class ModbusSource implements Component {
     for (const us of outcome.latenciesUs) this.#m.latency.observe({ source }, us / 1e6);
     for (const reason of outcome.malformed) this.#m.malformed.inc({ source, reason });
     this.#emit(outcome.records);
+  }
+
+  /** Tags by quality level, for the gauge (computed when scraped, not per poll). */
+  tagQualities(): Record<'good' | 'uncertain' | 'bad', number> {
     const levels = { good: 0, uncertain: 0, bad: 0 };
     for (const d of this.#devices) for (const q of d.qualities()) levels[qualityLevel(q)]++;
-    for (const [quality, n] of Object.entries(levels)) this.#m.tags.set({ source, quality }, n);
+    return levels;
   }
 
   #emit(records: PollOutcome['records']): void {

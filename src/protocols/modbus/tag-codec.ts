@@ -88,7 +88,7 @@ export function decodeTag(tag: ResolvedTag, data: RegisterData | BitData, offset
     case 'string':
       return decodeString(tag, registers, offset);
     default:
-      return decodeRaw(tag, registers, offset) * tag.scale + tag.offset;
+      return engineering(tag, decodeRaw(tag, registers, offset));
   }
 }
 
@@ -109,8 +109,13 @@ export function decodeInto(tag: ResolvedTag, data: RegisterData | BitData, offse
       out[index] = NaN;
       return;
     default:
-      out[index] = decodeRaw(tag, data as RegisterData, offset) * tag.scale + tag.offset;
+      out[index] = engineering(tag, decodeRaw(tag, data as RegisterData, offset));
   }
+}
+
+/** raw × scale + offset; a decimal scale (0.1, 0.001 …) divides instead, so −950 × 0.001 reads −0.95. */
+function engineering(tag: ResolvedTag, raw: number): number {
+  return (tag.scaleDivisor > 0 ? raw / tag.scaleDivisor : raw * tag.scale) + tag.offset;
 }
 
 /** The raw number of a number tag, before scale and offset (NaN for bool, bit and string). */

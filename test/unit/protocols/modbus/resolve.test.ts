@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { modicon, resolveDevice } from '../../../../src/protocols/modbus/resolve.js';
+import { modicon, resolveDevice, scaleDivisor } from '../../../../src/protocols/modbus/resolve.js';
 import { device } from './tags.js';
 
 const one = (tag: Parameters<typeof device>[0]['tags'][number], rest: Partial<Parameters<typeof device>[0]> = {}) =>
@@ -8,6 +8,12 @@ const one = (tag: Parameters<typeof device>[0]['tags'][number], rest: Partial<Pa
 
 /** The problem paths of a one-tag device, as 'key: message' strings. */
 const problemsOf = (result: ReturnType<typeof resolveDevice>) => result.problems.map((p) => `${p.path.join('.')}: ${p.message}`);
+
+describe('scale', () => {
+  it('divides by 10, 100, 1000 … for decimal scales, so −950 × 0.001 reads −0.95 exactly', () => {
+    assert.deepEqual([0.1, 0.01, 0.001, 0.5, 2, 1, 0.3].map(scaleDivisor), [10, 100, 1000, 2, 0, 0, 0]);
+  });
+});
 
 describe('resolveDevice', () => {
   it('resolves a zero-based tag to its protocol address, register count, order and poll interval', () => {
@@ -35,6 +41,7 @@ describe('resolveDevice', () => {
       wordSwap: true,
       byteSwap: false,
       scale: 2,
+      scaleDivisor: 0,
       offset: 1,
       unit: 'kW',
       deadband: 0.5,

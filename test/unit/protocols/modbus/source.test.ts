@@ -11,6 +11,11 @@ import { startModbusSimulator, type RunningModbusSimulator } from '../../../../s
 import { ModbusSource } from '../../../../src/protocols/modbus/source.js';
 import { qualityReasons } from '../../../../src/protocols/shared/quality.js';
 import { until } from '../../../helpers/wait.js';
+import { readFile } from 'node:fs/promises';
+import avro from 'avsc';
+import type { SpoolEntry } from '../../../../src/buffer/entry-codec.js';
+import { Pipeline } from '../../../../src/pipeline/pipeline.js';
+import { tempDir } from '../../../helpers/spool.js';
 
 // The Modbus source polling the product simulator over real loopback sockets: values, change-only
 // publishing, refused addresses, a dead unit among healthy ones, malformed answers, reconnects,
@@ -205,6 +210,29 @@ describe('the Modbus source against the product simulator', () => {
     await until(() => h.of('freq/f').at(-1)!.quality.length === 0, 'good after the reconnect', 10_000);
     await h.stop();
     assert.equal(again.stats.writes, 0);
+  });
+
+  it('makes scada-value records, good and bad, that the Avro schema accepts, keyed site/source/device/tag', async () => {
+    const sim = await simulator();
+    const h = await harness(sourceConfig(sim.port!));
+    await until(() => h.of('dead/x').length > 0 && h.of('feeder/missing').length > 0 && h.of('feeder/alarm').length > 0, 'good, refused and dead tags', 5000);
+    await h.stop();
+    const taken: SpoolEntry[] = [];
+    const topics = { pmuFrames: 'p', scadaValues: 'grid.scada.values', features: 'f', anomalies: 'a', late: 'l', deadLetter: 'd' };
+    const pipeline = new Pipeline({ site: 'north', stateDir: await tempDir('gridgate-modbus-'), topics, offer: async (e) => void taken.push(...e), log: pino({ level: 'silent' }), registry: new Registry() });
+    await pipeline.start();
+    pipeline.emitter('meters')(h.records);
+    await pipeline.drained();
+    await pipeline.stop(new Deadline(1000));
+    const type = avro.Type.forSchema(JSON.parse(await readFile(new URL('../../../../schemas/scada-value.avsc', import.meta.url), 'utf8')) as avro.Schema);
+    assert.equal(taken.length, h.records.length);
+    for (const entry of taken) {
+      const value = JSON.parse(entry.value.toString()) as Body;
+      assert.equal(entry.topic, 'grid.scada.values');
+      assert.equal(entry.key, `north/meters/${value.device}/${value.tag}`);
+      assert.equal(entry.headers?.schema, 'gridgate.scada-value/1');
+      assert.ok(type.isValid(value, { errorHook: (path) => assert.fail(`${entry.key}: not valid at ${path.join('.')}`) }));
+    }
   });
 
   it('polls over RTU over TCP (RTU frames with CRC through a serial-to-Ethernet converter)', async () => {
