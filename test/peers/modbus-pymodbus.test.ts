@@ -10,110 +10,15 @@
 // tag in a hole must come out `rejected`, and only that tag: its neighbours were coalesced into the
 // same read at first and must never show anything but good.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
-import pino from 'pino';
-import { Registry } from 'prom-client';
-import { Deadline } from '../../src/daemon/component.js';
 import type { SourceRecord } from '../../src/pipeline/record.js';
 import { ModbusSourceSchema, type ModbusSourceConfig, type WordOrder } from '../../src/protocols/modbus/config.js';
-import { ModbusSource } from '../../src/protocols/modbus/source.js';
-import { qualityReasons } from '../../src/protocols/shared/quality.js';
-import { assertPythonEnv, VENV_PYTHON } from '../helpers/python.js';
+import { bodies, type Body, type ModbusHarness as Harness, modbusHarness as harness, type PymodbusPeer as Peer, type PymodbusStats as PeerStats, startPymodbus } from '../helpers/modbus-peer.js';
 import { until } from '../helpers/wait.js';
 
-type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const SERVER = fileURLToPath(new URL('./reference/modbus_server.py', import.meta.url));
 const ORDERS: WordOrder[] = ['ABCD', 'CDAB', 'BADC', 'DCBA'];
 const POLL_MS = 200;
-
-// ---------------------------------------------------------------------------------------------
-// The pymodbus peer (same protocol as in modbus-rtu.test.ts: spec on stdin, "ready", "stats").
-
-interface PeerStats {
-  requests: Record<string, Record<string, number>>;
-  answered: Record<string, number>;
-  exceptions: Record<string, Record<string, number>>;
-  dropped: Record<string, number>;
-  writes: [number, number, number][];
-  registers: Record<string, { holding: Record<string, number[]>; input: Record<string, number[]> }>;
-}
-
-interface Peer {
-  /** The TCP port (tcp) or the serial path. */
-  where: string;
-  /** Closes its stdin (it stops), waits for it to exit, returns its counters. */
-  stop(): Promise<PeerStats>;
-}
-
-async function startPymodbus(spec: unknown): Promise<Peer> {
-  assertPythonEnv();
-  const child = spawn(VENV_PYTHON, [SERVER], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  child.stdin.write(`${JSON.stringify(spec)}\n`);
-  const tail = (): string => err.trim().split('\n').slice(-15).join('\n');
-  const deadline = Date.now() + 20_000;
-  let ready: RegExpExecArray | null = null;
-  while (!(ready = /^ready (\S+)$/m.exec(out))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`modbus_server.py did not get ready (exit ${child.exitCode}):\n${tail()}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    where: ready[1]!,
-    async stop() {
-      child.stdin.end();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      const status = await exited;
-      clearTimeout(kill);
-      const stats = /^stats (.*)$/m.exec(out);
-      assert.ok(status === 0 && stats, `modbus_server.py exited with ${status} and no stats:\n${tail()}`);
-      return JSON.parse(stats[1]!) as PeerStats;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The source, driven as in test/unit/protocols/modbus/source.test.ts.
-
-interface Harness {
-  records: SourceRecord[];
-  of(stream: string): Body[];
-  /** A counter or gauge's value for the labels given (0 when absent). */
-  metric(name: string, labels: Record<string, string>): Promise<number>;
-  stop(): Promise<void>;
-}
-
-/** Body and quality names of the records of one stream. */
-function bodies(records: readonly SourceRecord[], stream: string): Body[] {
-  return records.filter((r) => r.stream === stream).map((r) => ({ ...r.body, quality: qualityReasons(r.quality) }));
-}
-
-async function harness(config: ModbusSourceConfig): Promise<Harness> {
-  const records: SourceRecord[] = [];
-  const registry = new Registry();
-  const source = new ModbusSource(config, { log: pino({ level: 'silent' }), registry, emit: (rs) => (records.push(...rs), true), onResume: () => () => {} });
-  await source.start();
-  return {
-    records,
-    of: (stream) => bodies(records, stream),
-    async metric(name, labels) {
-      const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-      const hit = values.find((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want));
-      return hit?.value ?? 0;
-    },
-    stop: () => source.stop(new Deadline(2000)),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The map: one row per (kind, value); every row in every order, at consecutive addresses.

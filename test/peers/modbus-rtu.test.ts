@@ -11,26 +11,16 @@
 // polls a perfect schedule makes, by our request counter, with the wire's count (the server's) to
 // match. The dead unit: comms_failure (timeout), degraded, its polls skipped as `degraded`.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import pino from 'pino';
-import { Registry } from 'prom-client';
-import { Deadline, type Readiness } from '../../src/daemon/component.js';
-import type { SourceRecord } from '../../src/pipeline/record.js';
 import { ModbusSourceSchema, type ModbusSourceConfig } from '../../src/protocols/modbus/config.js';
 import type { RegisterMapInput } from '../../src/protocols/modbus/simulator/map-schema.js';
 import { startModbusSimulator } from '../../src/protocols/modbus/simulator/simulator.js';
-import { ModbusSource } from '../../src/protocols/modbus/source.js';
-import { qualityReasons } from '../../src/protocols/shared/quality.js';
 import { ptyPair, type PtyPair } from '../helpers/pty.js';
-import { assertPythonEnv, VENV_PYTHON } from '../helpers/python.js';
+import { type ModbusHarness as Harness, modbusHarness as harness, type PymodbusPeer as Peer, startPymodbus } from '../helpers/modbus-peer.js';
 import { until } from '../helpers/wait.js';
 
-type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const SERVER = fileURLToPath(new URL('./reference/modbus_server.py', import.meta.url));
 const BAUD = 19_200;
 const POLL_MS = 200;
 const TIMEOUT_MS = 120;
@@ -40,89 +30,6 @@ const WINDOW_MS = 3000;
 const EXPECTED_POLLS = WINDOW_MS / POLL_MS;
 const MIN_SHARE = 0.8;
 const BACKOFF = { initialMs: 1000, maxMs: 2000 };
-
-// ---------------------------------------------------------------------------------------------
-// The pymodbus peer (same protocol as in modbus-pymodbus.test.ts: spec on stdin, "ready", "stats").
-
-interface PeerStats {
-  requests: Record<string, Record<string, number>>;
-  answered: Record<string, number>;
-  exceptions: Record<string, Record<string, number>>;
-  dropped: Record<string, number>;
-  writes: [number, number, number][];
-  /** The pymodbus end of the line as the kernel holds it (termios). */
-  line: { baudRate: number; parity: string; dataBits: number; stopBits: number; parityRefusedByKernel: boolean } | null;
-}
-
-interface Peer {
-  where: string;
-  stop(): Promise<PeerStats>;
-}
-
-async function startPymodbus(spec: unknown): Promise<Peer> {
-  assertPythonEnv();
-  const child = spawn(VENV_PYTHON, [SERVER], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  child.stdin.write(`${JSON.stringify(spec)}\n`);
-  const tail = (): string => err.trim().split('\n').slice(-15).join('\n');
-  const deadline = Date.now() + 20_000;
-  let ready: RegExpExecArray | null = null;
-  while (!(ready = /^ready (\S+)$/m.exec(out))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`modbus_server.py did not get ready (exit ${child.exitCode}):\n${tail()}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return {
-    where: ready[1]!,
-    async stop() {
-      child.stdin.end();
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      const status = await exited;
-      clearTimeout(kill);
-      const stats = /^stats (.*)$/m.exec(out);
-      assert.ok(status === 0 && stats, `modbus_server.py exited with ${status} and no stats:\n${tail()}`);
-      return JSON.parse(stats[1]!) as PeerStats;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The source, driven as in test/unit/protocols/modbus/source.test.ts.
-
-interface Harness {
-  records: SourceRecord[];
-  of(stream: string): Body[];
-  metric(name: string, labels: Record<string, string>): Promise<number>;
-  readiness(): Readiness;
-  /** Reads one poll of the device's group makes (its plan). */
-  readsPerPoll(device: string): number;
-  stop(): Promise<void>;
-}
-
-async function harness(config: ModbusSourceConfig): Promise<Harness> {
-  const records: SourceRecord[] = [];
-  const registry = new Registry();
-  const source = new ModbusSource(config, { log: pino({ level: 'silent' }), registry, emit: (rs) => (records.push(...rs), true), onResume: () => () => {} });
-  await source.start();
-  return {
-    records,
-    of: (stream) => records.filter((r) => r.stream === stream).map((r) => ({ ...r.body, quality: qualityReasons(r.quality) })),
-    async metric(name, labels) {
-      const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-      const hit = values.find((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want));
-      return hit?.value ?? 0;
-    },
-    readiness: () => source.readiness(),
-    readsPerPoll: (device) => source.devices.find((d) => d.name === device)!.plans.get('fast')!.length,
-    stop: () => source.stop(new Deadline(2000)),
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The bus: unit 1 healthy (meter), unit 2 slow (simulator only), unit 3 dead.

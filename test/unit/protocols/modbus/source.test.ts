@@ -4,12 +4,10 @@ import { Value } from '@sinclair/typebox/value';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { Deadline } from '../../../../src/daemon/component.js';
-import type { SourceRecord } from '../../../../src/pipeline/record.js';
 import { ModbusSourceSchema, type ModbusSourceConfig } from '../../../../src/protocols/modbus/config.js';
 import type { RegisterMapInput } from '../../../../src/protocols/modbus/simulator/map-schema.js';
 import { startModbusSimulator, type RunningModbusSimulator } from '../../../../src/protocols/modbus/simulator/simulator.js';
-import { ModbusSource } from '../../../../src/protocols/modbus/source.js';
-import { qualityReasons } from '../../../../src/protocols/shared/quality.js';
+import { type Body, modbusHarness as harness } from '../../../helpers/modbus-peer.js';
 import { until } from '../../../helpers/wait.js';
 import { readFile } from 'node:fs/promises';
 import avro from 'avsc';
@@ -20,8 +18,6 @@ import { tempDir } from '../../../helpers/spool.js';
 // The Modbus source polling the product simulator over real loopback sockets: values, change-only
 // publishing, refused addresses, a dead unit among healthy ones, malformed answers, reconnects,
 // RTU over TCP, and the proof that it never writes.
-
-type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const MAP: RegisterMapInput = {
   units: [
@@ -75,35 +71,6 @@ function sourceConfig(port: number, overrides: Record<string, unknown> = {}): Mo
     ],
     ...overrides,
   }) as ModbusSourceConfig;
-}
-
-interface Harness {
-  source: ModbusSource;
-  records: SourceRecord[];
-  registry: Registry;
-  of(stream: string): Body[];
-  metric(name: string): Promise<string>;
-  stop(): Promise<void>;
-}
-
-async function harness(config: ModbusSourceConfig): Promise<Harness> {
-  const records: SourceRecord[] = [];
-  const registry = new Registry();
-  const source = new ModbusSource(config, {
-    log: pino({ level: 'silent' }),
-    registry,
-    emit: (rs) => (records.push(...rs), true),
-    onResume: () => () => {},
-  });
-  await source.start();
-  return {
-    source,
-    records,
-    registry,
-    of: (stream) => records.filter((r) => r.stream === stream).map((r) => ({ ...r.body, quality: qualityReasons(r.quality), eventTimeUs: r.eventTimeUs, ingestTimeUs: r.ingestTimeUs })),
-    metric: async (name) => (await registry.getSingleMetricAsString(name)) ?? '',
-    stop: () => source.stop(new Deadline(2000)),
-  };
 }
 
 describe('the Modbus source against the product simulator', () => {
@@ -170,8 +137,8 @@ describe('the Modbus source against the product simulator', () => {
     const sim = await simulator();
     const h = await harness(sourceConfig(sim.port!));
     await new Promise((r) => setTimeout(r, 2000));
-    const metrics = await h.metric('gridgate_modbus_requests_total');
-    const skipped = await h.metric('gridgate_modbus_skipped_polls_total');
+    const metrics = await h.metricText('gridgate_modbus_requests_total');
+    const skipped = await h.metricText('gridgate_modbus_skipped_polls_total');
     await h.stop();
     const [dead] = h.of('dead/x');
     assert.deepEqual(dead!.quality, ['comms_failure']);
@@ -190,7 +157,7 @@ describe('the Modbus source against the product simulator', () => {
     const sim = await simulator();
     sim.setFaults(2, { garbage: { probability: 1, kinds: ['wrong-length'] } });
     const h = await harness(sourceConfig(sim.port!));
-    await until(async () => /gridgate_modbus_malformed_responses_total\{[^}]*\} [1-9]/.test(await h.metric('gridgate_modbus_malformed_responses_total')), 'a malformed answer counted', 5000);
+    await until(async () => /gridgate_modbus_malformed_responses_total\{[^}]*\} [1-9]/.test(await h.metricText('gridgate_modbus_malformed_responses_total')), 'a malformed answer counted', 5000);
     sim.setFaults(2, { garbage: { probability: 0 } });
     await until(() => h.of('freq/f').some((b) => b.quality.length === 0), 'good again', 5000);
     await h.stop();
