@@ -37,6 +37,7 @@ export class ModbusSource implements Component {
   #unsubscribe: (() => void) | undefined;
   #state: 'connecting' | 'connected' | 'disconnected' = 'connecting';
   #lastError: string | undefined;
+  #stopped = false;
 
   constructor(config: ModbusSourceConfig, ctx: SourceContext) {
     this.name = `source-${config.name}`;
@@ -70,6 +71,8 @@ export class ModbusSource implements Component {
   }
 
   async stop(deadline: Deadline): Promise<void> {
+    // Polls still in flight fail as the connection closes: their records would be noise.
+    this.#stopped = true;
     for (const s of this.#schedules) s.stop();
     this.#abort.abort();
     this.#unsubscribe?.();
@@ -159,7 +162,7 @@ export class ModbusSource implements Component {
   }
 
   #emit(records: PollOutcome['records']): void {
-    if (records.length === 0) return;
+    if (records.length === 0 || this.#stopped) return;
     if (!this.#ctx.emit(records)) this.#paused = true;
   }
 }
