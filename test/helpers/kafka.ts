@@ -68,3 +68,10 @@ export async function consume(topic: string, count: number, timeoutMs = 20_000):
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
 }
+
+/** A consumed message's headers as strings. */
+export const messageHeaders = (m: Message): Record<string, string> =>
+  Object.fromEntries((m.headers ?? []).flatMap((h) => Object.entries(h).map(([k, v]) => [k, String(v)])));
+
+/** A consumed message's JSON value. */
+export const messageJson = (m: Message): Record<string, any> => JSON.parse(m.value!.toString()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -3,18 +3,16 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Message } from 'node-rdkafka';
 import { httpGet, simulatePmu, startGateway, writeConfig } from '../helpers/gridgate.js';
-import { BOOTSTRAP, consume, createTopic, ensureKafkaWithTopics } from '../helpers/kafka.js';
+import { BOOTSTRAP, consume, createTopic, ensureKafkaWithTopics, messageHeaders, messageJson } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
 
 // Features and flags with real parts: `gridgate simulate pmu` (a separate process, a scripted
 // voltage sag) → `gridgate run` (source, pipeline, analytics in a worker thread, spool, sink) → the
 // real broker, read back with a plain consumer.
 
-const headers = (m: Message): Record<string, string> =>
-  Object.fromEntries((m.headers ?? []).flatMap((h) => Object.entries(h).map(([k, v]) => [k, String(v)])));
-const value = (m: Message): Record<string, any> => JSON.parse(m.value!.toString()) as Record<string, any>;
+const headers = messageHeaders;
+const value = messageJson;
 
 
 describe('analytics to Kafka, end to end', () => {

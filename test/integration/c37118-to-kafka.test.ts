@@ -3,20 +3,18 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Message } from 'node-rdkafka';
 import { Command } from '../../src/protocols/c37118/constants.js';
 import { BIN, httpGet, simulatePmu, startGateway, writeConfig } from '../helpers/gridgate.js';
 import { cfg2Frame, dataFrames, FakePmu, simpleConfig } from '../helpers/fake-pmu.js';
-import { BOOTSTRAP, consume, createTopic, ensureKafkaWithTopics } from '../helpers/kafka.js';
+import { BOOTSTRAP, consume, createTopic, ensureKafkaWithTopics, messageHeaders, messageJson } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
 
 // The whole path with real parts: `gridgate simulate pmu` (a separate process) → `gridgate run`
 // (its C37.118 source, pipeline, spool, sink) → the real broker → a plain consumer and
 // `gridgate verify-topic`.
 
-const headers = (m: Message): Record<string, string> =>
-  Object.fromEntries((m.headers ?? []).flatMap((h) => Object.entries(h).map(([k, v]) => [k, String(v)])));
-const value = (m: Message): Record<string, any> => JSON.parse(m.value!.toString()) as Record<string, any>;
+const headers = messageHeaders;
+const value = messageJson;
 
 /** Topics either site-wide (kafka.topics) or, with `perSource`, on the source itself. */
 async function siteConfig(address: string, topics: { pmuFrames: string; deadLetter: string }, perSource = false): Promise<string> {

@@ -2,18 +2,16 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Message } from 'node-rdkafka';
 import { BIN, httpGet, startGateway, writeConfig } from '../helpers/gridgate.js';
-import { BOOTSTRAP, consume, createTopic, ensureKafkaWithTopics } from '../helpers/kafka.js';
+import { BOOTSTRAP, consume, createTopic, ensureKafkaWithTopics, messageHeaders, messageJson } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
 
 // Modbus with real parts: `gridgate simulate modbus --config` (a separate process serving the
 // site's own register map) → `gridgate run` (its Modbus source, pipeline, spool, sink) → the real
 // broker, read back with a plain consumer.
 
-const headers = (m: Message): Record<string, string> =>
-  Object.fromEntries((m.headers ?? []).flatMap((h) => Object.entries(h).map(([k, v]) => [k, String(v)])));
-const value = (m: Message): Record<string, any> => JSON.parse(m.value!.toString()) as Record<string, any>;
+const headers = messageHeaders;
+const value = messageJson;
 
 describe('Modbus to Kafka, end to end', () => {
   const children: ChildProcess[] = [];

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Section, StringEnum } from '../../config/schema-helpers.js';
 import { SourceAnalyticsSchema } from '../../pipeline/analytics/config.js';
-import { SourceTopicsSchema } from '../../pipeline/config.js';
+import { HOST_PORT, SourceNameSchema, SourceTopicsSchema } from '../../pipeline/config.js';
 import { BackoffSchema } from '../shared/backoff.js';
 
 // One C37.118 source = one connection to a PMU or an upstream PDC, in the PDC client role.
@@ -9,14 +9,10 @@ import { BackoffSchema } from '../shared/backoff.js';
 export const C37118_TRANSPORTS = ['tcp', 'udp', 'tcp+udp'] as const;
 export const CONFIG_FRAMES = ['cfg2', 'cfg3'] as const;
 
-const HOST_PORT = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$';
 
 export const C37118SourceSchema = Type.Object(
   {
-    name: Type.String({
-      pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
-      description: 'Source name (lower case, digits, - and _): the `source` of its records and the middle of their Kafka key.',
-    }),
+    name: SourceNameSchema,
     type: Type.Literal('c37118', { description: 'IEEE C37.118.2 synchrophasor stream (PMU or PDC), gridgate as PDC client.' }),
     transport: StringEnum(C37118_TRANSPORTS, {
       default: 'tcp',

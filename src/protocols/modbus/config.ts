@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Section, StringEnum } from '../../config/schema-helpers.js';
-import { SourceTopicsSchema } from '../../pipeline/config.js';
+import { StringEnum } from '../../config/schema-helpers.js';
+import { HOST_PORT, SourceNameSchema, SourceTopicsSchema } from '../../pipeline/config.js';
 import { BackoffSchema } from '../shared/backoff.js';
 
 // One Modbus source = one connection: a TCP device (or gateway), or a serial bus with its RTU units
@@ -30,7 +30,6 @@ export type Area = (typeof AREAS)[number];
 export type TagType = (typeof TAG_TYPES)[number];
 export type WordOrder = (typeof WORD_ORDERS)[number];
 
-const HOST_PORT = '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$';
 const NAME = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$';
 
 export const TagSchema = Type.Object(
@@ -76,10 +75,7 @@ export const DeviceSchema = Type.Object(
 
 export const ModbusSourceSchema = Type.Object(
   {
-    name: Type.String({
-      pattern: '^[a-z0-9][a-z0-9_-]{0,62}$',
-      description: 'Source name (lower case, digits, - and _): the `source` of its records and the middle of their Kafka key.',
-    }),
+    name: SourceNameSchema,
     type: Type.Literal('modbus', { description: 'Modbus TCP or RTU polling (read-only: function codes 1–4).' }),
     transport: StringEnum(MODBUS_TRANSPORTS, {
       default: 'tcp',
