@@ -46,7 +46,12 @@ export function buildGraph(
       offer: (entries) => sink.offer(entries),
       analytics: {
         config: config.analytics,
-        sources: new Map(config.sources.flatMap((s) => (s.type === 'c37118' ? [[s.name, { settings: s.analytics, idcode: s.idcode }] as const] : []))),
+        // The sources whose records feed the analytics: every PMU, and SCADA sources that opt in.
+        sources: new Map(
+          config.sources.flatMap((s) =>
+            s.type === 'c37118' ? [[s.name, { settings: s.analytics, idcode: s.idcode }] as const] : s.analytics === 'features' ? [[s.name, {}] as const] : [],
+          ),
+        ),
       },
       log: child('pipeline'),
       registry,

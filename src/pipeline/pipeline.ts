@@ -60,7 +60,7 @@ export interface PipelineOptions {
   /** The sink's offer: resolves when the records are taken (spooled or in flight). */
   offer: (entries: SpoolEntry[]) => Promise<void>;
   /** Windowed features and anomaly flags; absent or mode off: raw records only. */
-  analytics?: { config: AnalyticsConfig; sources: ReadonlyMap<string, { settings: SourceAnalytics; idcode?: number }> };
+  analytics?: { config: AnalyticsConfig; sources: ReadonlyMap<string, { settings?: SourceAnalytics; idcode?: number }> };
   log: Logger;
   registry: Registry;
 }

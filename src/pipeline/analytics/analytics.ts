@@ -10,7 +10,8 @@ import type { AnalyticsConfig, SourceAnalytics } from './config.js';
 import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
 import type { AnalyticsOutput } from './output.js';
 import type { StreamDescriptor } from './stream-descriptor.js';
-import { pmuDescriptor, pmuShape, pmuValueCount, pmuValues, sameShape, type PmuShape } from './pmu-extract.js';
+import { EXTRACTORS } from './extractors.js';
+import { NO_PHASORS } from './scada-extract.js';
 
 // The main thread's half of the analytics: it turns records into sample rows, batches them per
 // worker and every batchMs moves each batch to its worker (transferred typed arrays, never a
@@ -28,8 +29,8 @@ import { pmuDescriptor, pmuShape, pmuValueCount, pmuValues, sameShape, type PmuS
 export interface AnalyticsOptions {
   config: AnalyticsConfig;
   site: string;
-  /** Per source: its analytics settings and configured IDCODE (angle pair buses). */
-  sources: ReadonlyMap<string, { settings: SourceAnalytics; idcode?: number }>;
+  /** The sources whose records feed the analytics: their settings and IDCODE (angle pair buses). */
+  sources: ReadonlyMap<string, { settings?: SourceAnalytics; idcode?: number }>;
   /** Where the records the analytics produce go (the pipeline's queue). */
   deliver: (source: string, records: SourceRecord[]) => void;
   /** Called once a full shard has room again (pause-sources). */
@@ -52,7 +53,8 @@ interface Shard {
 
 interface StreamSlot {
   slot: number;
-  shape: PmuShape;
+  kind: SourceRecord['kind'];
+  shape: unknown;
   shard: number;
   values: number;
   /** Sent again after a worker failed, so its streams start over. */
@@ -170,17 +172,20 @@ export class Analytics {
 
   /** Take a record's sample, if it is one the analytics understand. Nothing is allocated per frame. */
   observe(source: string, record: SourceRecord): void {
-    if (record.kind !== 'pmu-frame' || this.#stopped) return;
+    const extractor = EXTRACTORS[record.kind];
+    if (!extractor || this.#stopped) return;
     let streams = this.#streams.get(source);
     if (!streams) this.#streams.set(source, (streams = new Map()));
     let s = streams.get(record.stream);
-    if (!s || !sameShape(record, s.shape)) {
-      const settings = this.#o.sources.get(source)?.settings;
-      if (!settings) return;
+    if (!s || s.kind !== record.kind || !extractor.sameShape(record, s.shape)) {
+      const entry = this.#o.sources.get(source);
+      if (!entry) return;
+      const settings = entry.settings ?? NO_PHASORS;
       const key = `${this.#o.site}/${source}/${record.stream}`;
       const index = s?.shard ?? this.#affinity.shardOf(key);
       const slot = this.#nextSlot++;
-      s = { slot, shape: pmuShape(record), shard: index, values: pmuValueCount(record), descriptor: pmuDescriptor(record, { slot, key, source }, settings) };
+      const descriptor = extractor.descriptor(record, { slot, key, source }, settings);
+      s = { slot, kind: record.kind, shape: extractor.shape(record), shard: index, values: extractor.count(record), descriptor };
       streams.set(record.stream, s);
       this.#shards[index]!.builder.describe(s.descriptor);
       this.#shards[index]!.streams++;
@@ -191,7 +196,7 @@ export class Analytics {
       return;
     }
     const at = shard.builder.row(s.slot, record.eventTimeUs, record.ingestTimeUs, record.quality, s.values);
-    pmuValues(record, shard.builder.buffer, at);
+    extractor.values(record, shard.builder.buffer, at);
     this.#samples++;
   }
 

@@ -57,7 +57,7 @@ export class PmuChannels {
     };
     const phases = (names: string[]): number[] | undefined => {
       const all = names.map(phasor);
-      return all.every((x) => x !== undefined) ? all.flat() : undefined;
+      return all.length === 3 && all.every((x) => x !== undefined) ? all.flat() : undefined;
     };
     const s = d.settings;
     this.#fnom = d.fnom;

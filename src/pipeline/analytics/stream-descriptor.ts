@@ -17,7 +17,8 @@ export interface StreamDescriptor {
   key: string;
   source: string;
   stream: string;
-  kind: 'pmu';
+  /** pmu: a PMU's frames on a reporting grid; scada: one SCADA tag's values, on change. */
+  kind: 'pmu' | 'scada';
   /** Names of the row values, in order: freq, rocof, <phasor>.magnitude, <phasor>.angle, analogs. */
   channels: string[];
   /** Units of the channels ('Hz', 'Hz/s', 'V', 'A', 'rad', '' for analogs). */

@@ -272,11 +272,14 @@ export class StreamDetectors implements DetectorHooks {
   }
 
   idle(atUs: number, out: AnalyticsOutput[]): void {
+    // A SCADA tag publishes on change: silence is normal, and the source reports staleness itself.
+    if (this.#s.descriptor.kind === 'scada') return;
     this.#idleCtx(atUs);
     this.#stale.update(atUs, true, NaN, this.#ctx, out);
   }
 
   resumed(atUs: number, ingestUs: number, out: AnalyticsOutput[]): void {
+    if (this.#s.descriptor.kind === 'scada') return;
     this.#idleCtx(atUs, ingestUs);
     this.#stale.update(atUs, false, NaN, this.#ctx, out);
   }

@@ -114,6 +114,11 @@ export const ModbusSourceSchema = Type.Object(
     deviceBackoff: BackoffSchema,
     reconnect: BackoffSchema,
     devices: Type.Array(DeviceSchema, { minItems: 1, description: 'The units polled over this connection (several on a serial bus).' }),
+    analytics: StringEnum(['off', 'features'] as const, {
+      default: 'off',
+      description:
+        "features: this source's numeric tag values also feed the windowed statistics (one stream per tag, channel `value`, windowed as they arrive; outlier flags too when `value` is in analytics.detectors.outlier.channels); off: raw values only.",
+    }),
     topics: Type.Optional(SourceTopicsSchema),
   },
   { additionalProperties: false, description: 'A Modbus source: one connection and the devices behind it.' },
