@@ -1,9 +1,9 @@
 import { parseCommandArgs } from '../../../cli/command.js';
+import { flagReaders } from '../../../cli/flag-readers.js';
 import { GatewayError } from '../../../errors.js';
 import { LOG_LEVELS } from '../../../observability/config.js';
 import type { NumberFormat, SimulatorOptions } from './options.js';
 import { loadScenario } from './scenario.js';
-import type { Endpoint } from './udp-sender.js';
 
 // `gridgate simulate pmu` flags (usage.ts) to SimulatorOptions. Only the shape of each value is
 // checked here; ranges are resolveOptions' job, so the CLI and the API refuse the same things.
@@ -50,22 +50,7 @@ export interface PmuCli {
 /** Parse the flags and load the scenario (file and --event flags). */
 export async function pmuOptionsFromArgs(args: string[]): Promise<PmuCli> {
   const { values: v } = parseCommandArgs('simulate pmu', args, FLAGS);
-  const str = (name: keyof typeof FLAGS): string | undefined => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
-  const integer = (name: keyof typeof FLAGS): number | undefined => {
-    const s = str(name);
-    if (s === undefined) return undefined;
-    if (!/^[-+]?\d+$/.test(s.trim())) throw usage(`--${name} takes an integer (got "${s}")`);
-    return Number(s);
-  };
-  const choice = <T extends string>(name: keyof typeof FLAGS, allowed: readonly T[]): T | undefined => {
-    const s = str(name);
-    if (s !== undefined && !(allowed as readonly string[]).includes(s)) throw usage(`--${name} takes ${allowed.join(' or ')} (got "${s}")`);
-    return s as T | undefined;
-  };
-  const endpoint = (name: keyof typeof FLAGS): Endpoint | undefined => {
-    const s = str(name);
-    return s === undefined ? undefined : parseEndpoint(s, `--${name}`);
-  };
+  const { str, integer, choice, endpoint } = flagReaders<keyof typeof FLAGS>('simulate pmu', v);
   const all = choice('format', ['int', 'float'] as const);
   const numberFormat = (name: keyof typeof FLAGS): NumberFormat | undefined => choice(name, ['int', 'float'] as const) ?? all;
   const fnom = choice('fnom', ['50', '60'] as const);
@@ -101,11 +86,4 @@ export async function pmuOptionsFromArgs(args: string[]): Promise<PmuCli> {
     startSoc: integer('start-soc'),
   };
   return { options, logLevel: choice('log-level', LOG_LEVELS) ?? 'info' };
-}
-
-/** HOST:PORT, [IPv6]:PORT, or a bare PORT (loopback). */
-export function parseEndpoint(text: string, what: string): Endpoint {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text) ?? /^()(\d+)$/.exec(text);
-  if (!m) throw usage(`${what} takes HOST:PORT (got "${text}")`);
-  return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
 }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ErrorObject } from 'ajv';
-import { LineCounter, parse as parseYaml, parseDocument, type Document } from 'yaml';
-import { formatPath, pointerToPath, positionOf, type KeyPath } from '../../../config/locate.js';
+import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
+import type { KeyPath } from '../../../config/locate.js';
+import { ajvProblem, type ProblemSource } from '../../../config/ajv-problem.js';
 import { ConfigError, type ConfigProblem } from '../../../config/problems.js';
 import { compileValidator, type SchemaValidator } from '../../../config/validator.js';
 import {
@@ -28,11 +29,7 @@ const validateEvent = Object.fromEntries(EVENT_TYPES.map((t) => [t, compileValid
   SchemaValidator
 >;
 
-interface Source {
-  file: string;
-  doc?: Document;
-  lines?: LineCounter;
-}
+type Source = ProblemSource;
 
 /** A scenario file plus events from flags; with neither, the default scenario. */
 export async function loadScenario(file: string | undefined, eventFlags: readonly string[] = []): Promise<Scenario> {
@@ -120,21 +117,5 @@ function checkEvent(item: unknown, base: KeyPath, src: Source, problems: ConfigP
 }
 
 function toProblems(errors: ErrorObject[], base: KeyPath, src: Source): ConfigProblem[] {
-  return errors.map((e): ConfigProblem => {
-    const path = [...base, ...pointerToPath(e.instancePath)];
-    let message = e.message ?? e.keyword;
-    if (e.keyword === 'additionalProperties') {
-      const key = String(e.params.additionalProperty);
-      path.push(key);
-      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      message = `unknown key "${key}"; allowed here: ${known.join(', ')}`;
-    } else if (e.keyword === 'required') {
-      path.push(String(e.params.missingProperty));
-      message = 'required key is missing';
-    } else if (e.keyword === 'enum') {
-      message = `must be one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`;
-    }
-    const where = src.doc && src.lines ? positionOf(src.doc, src.lines, path) : {};
-    return { file: src.file, ...where, path: formatPath(path), message };
-  });
+  return errors.map((e) => ajvProblem(e, base, src));
 }

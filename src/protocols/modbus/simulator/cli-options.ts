@@ -1,8 +1,9 @@
 import { parseCommandArgs } from '../../../cli/command.js';
+import { flagReaders } from '../../../cli/flag-readers.js';
 import { GatewayError } from '../../../errors.js';
 import { LOG_LEVELS } from '../../../observability/config.js';
 import { loadMap } from './map.js';
-import type { Endpoint, ModbusSimulatorOptions } from './options.js';
+import type { ModbusSimulatorOptions } from './options.js';
 
 // `gridgate simulate modbus` flags (usage.ts) to ModbusSimulatorOptions. Only the shape of each
 // value is checked here; ranges are resolveOptions' job, so the CLI and the API refuse the same
@@ -34,22 +35,7 @@ export interface ModbusCli {
 
 export async function modbusOptionsFromArgs(args: string[]): Promise<ModbusCli> {
   const { values: v } = parseCommandArgs('simulate modbus', args, FLAGS);
-  const str = (name: keyof typeof FLAGS): string | undefined => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
-  const integer = (name: keyof typeof FLAGS): number | undefined => {
-    const s = str(name);
-    if (s === undefined) return undefined;
-    if (!/^[-+]?\d+$/.test(s.trim())) throw usage(`--${name} takes an integer (got "${s}")`);
-    return Number(s);
-  };
-  const choice = <T extends string>(name: keyof typeof FLAGS, allowed: readonly T[]): T | undefined => {
-    const s = str(name);
-    if (s !== undefined && !(allowed as readonly string[]).includes(s)) throw usage(`--${name} takes ${allowed.join(' or ')} (got "${s}")`);
-    return s as T | undefined;
-  };
-  const endpoint = (name: keyof typeof FLAGS): Endpoint | undefined => {
-    const s = str(name);
-    return s === undefined ? undefined : parseEndpoint(s, `--${name}`);
-  };
+  const { str, integer, choice, endpoint } = flagReaders<keyof typeof FLAGS>('simulate modbus', v);
   const mapFile = str('map');
   const configFile = str('config');
   if (mapFile !== undefined && configFile !== undefined) throw usage('--map and --config exclude each other');
@@ -104,11 +90,4 @@ export async function modbusOptionsFromArgs(args: string[]): Promise<ModbusCli> 
     seed: integer('seed'),
   };
   return { options, logLevel: choice('log-level', LOG_LEVELS) ?? 'info', overlapped };
-}
-
-/** HOST:PORT, [IPv6]:PORT, or a bare PORT (loopback). */
-export function parseEndpoint(text: string, what: string): Endpoint {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:]+):(\d+)$/.exec(text) ?? /^()(\d+)$/.exec(text);
-  if (!m) throw usage(`${what} takes HOST:PORT (got "${text}")`);
-  return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
 }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ErrorObject } from 'ajv';
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import { formatPath, pointerToPath, positionOf, type KeyPath } from '../../../config/locate.js';
+import { LineCounter, parseDocument } from 'yaml';
+import { formatPath, positionOf, type KeyPath } from '../../../config/locate.js';
+import { ajvProblem, type ProblemSource } from '../../../config/ajv-problem.js';
 import { ConfigError, type ConfigProblem } from '../../../config/problems.js';
 import { compileValidator, type SchemaValidator } from '../../../config/validator.js';
 import type { Area } from '../config.js';
@@ -31,11 +32,7 @@ const CONTEXT = () => ({ interpolated: new Set<string>(), secrets: [] });
 
 export const BIT_AREAS: ReadonlySet<Area> = new Set(['coil', 'discrete-input']);
 
-interface Source {
-  file: string;
-  doc?: Document;
-  lines?: LineCounter;
-}
+type Source = ProblemSource;
 
 export async function loadMap(file: string): Promise<RegisterMap> {
   let text: string;
@@ -170,23 +167,8 @@ function toProblems(errors: ErrorObject[], base: KeyPath, src: Source): ConfigPr
   const unions = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   return errors
     .filter((e) => e.keyword === 'anyOf' || ![...unions].some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)))
-    .map((e): ConfigProblem => {
-      const path = [...base, ...pointerToPath(e.instancePath)];
-      let message = e.message ?? e.keyword;
-      if (e.keyword === 'additionalProperties') {
-        const key = String(e.params.additionalProperty);
-        path.push(key);
-        const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-        message = `unknown key "${key}"; allowed here: ${known.join(', ')}`;
-      } else if (e.keyword === 'required') {
-        path.push(String(e.params.missingProperty));
-        message = 'required key is missing';
-      } else if (e.keyword === 'enum') {
-        message = `must be one of: ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`;
-      } else if (e.keyword === 'anyOf') {
-        message = 'must be true, false or { at, durationS }';
-      }
-      const where = src.doc && src.lines ? positionOf(src.doc, src.lines, path) : {};
-      return { file: src.file, ...where, path: formatPath(path), message };
+    .map((e) => {
+      const problem = ajvProblem(e, base, src);
+      return e.keyword === 'anyOf' ? { ...problem, message: 'must be true, false or { at, durationS }' } : problem;
     });
 }
