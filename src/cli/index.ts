@@ -2,6 +2,7 @@ import { GatewayError, codeOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { checkConfigCommand } from './check-config.js';
 import { decodeCommand } from './decode.js';
+import { opcuaCommand } from './opcua.js';
 import { probeCommand } from './probe.js';
 import type { Command } from './command.js';
 import { EXIT } from './exit-codes.js';
@@ -21,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   decode: decodeCommand,
   probe: probeCommand,
   simulate: simulateCommand,
+  opcua: opcuaCommand,
 };
 
 export function usage(): string {

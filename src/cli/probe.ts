@@ -3,6 +3,7 @@ import { parseHostPort } from '../protocols/c37118/links.js';
 import { probePmu, type ProbeReport } from '../protocols/c37118/probe.js';
 import { loadConfig } from '../config/load.js';
 import { probeModbus, probeSummary } from '../protocols/modbus/probe.js';
+import type { OpcuaSourceConfig } from '../protocols/opcua/config.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -10,11 +11,19 @@ import { EXIT } from './exit-codes.js';
 // site config. Read-only (data on/off and config/header requests only).
 // `gridgate probe modbus --config SITE`: every mapped tag of the site's Modbus sources read once
 // with the site's own map (function codes 1–4 only): the commissioning report.
+// `gridgate probe opcua --config SITE`: every configured node of the site's OPC UA sources resolved
+// and read once over the source's own secure session.
 
 export const probeCommand: Command = {
-  summary: 'probe pmu HOST:PORT | probe modbus --config SITE   commissioning checks of field devices (read-only)',
+  summary: 'probe pmu HOST:PORT | probe modbus|opcua --config SITE   commissioning checks of field devices (read-only)',
   usage: `Usage: gridgate probe pmu HOST:PORT [--idcode N] [--frames N] [--cfg3] [--timeout-ms MS] [--json]
        gridgate probe modbus --config SITE [--source NAME] [--device NAME] [--json]
+       gridgate probe opcua --config SITE [--source NAME] [--json]
+
+probe opcua opens each OPC UA source's session with its configured security mode, policy and
+identity (the PKI of the site: an untrusted server certificate fails here as in the gateway),
+resolves every item's node (browse paths too) and reads it once: value, data type, status code
+and quality, source and server time stamps. Exit 0 when every item read good, 1 otherwise.
 
 probe modbus reads every tag mapped for the site's Modbus sources (or one source, one device)
 once, with the plan the gateway uses, and prints per tag the value and unit, the raw registers,
@@ -46,6 +55,7 @@ arrived and data frames decoded, 1 otherwise.`,
       true,
     );
     if (positionals[0] === 'modbus') return probeModbusCommand(positionals.slice(1), values);
+    if (positionals[0] === 'opcua') return probeOpcuaCommand(positionals.slice(1), values);
     const [kind, address, ...extra] = positionals;
     if (kind !== 'pmu' || !address || extra.length > 0 || !/^.+:\d+$/u.test(address)) {
       throw new GatewayError('GW_ERR_USAGE', 'probe: expected "pmu HOST:PORT"');
@@ -89,6 +99,28 @@ async function probeModbusCommand(extra: string[], values: Record<string, string
   }
   if (values.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
   return reports.every((r) => r.error === null && r.tags.every((t) => t.quality.level === 'good')) ? EXIT.OK : EXIT.FAILURE;
+}
+
+async function probeOpcuaCommand(extra: string[], values: Record<string, string | boolean | undefined>): Promise<number> {
+  if (extra.length > 0 || typeof values.config !== 'string') throw new GatewayError('GW_ERR_USAGE', 'probe: expected "opcua --config SITE [--source NAME]"');
+  const config = await loadConfig(values.config);
+  const sources = config.sources.filter((s): s is OpcuaSourceConfig => s.type === 'opcua' && (values.source === undefined || s.name === values.source));
+  if (sources.length === 0) throw new GatewayError('GW_ERR_USAGE', `probe: no OPC UA source${values.source ? ` named ${String(values.source)}` : ''} in ${values.config}`);
+  // node-opcua is loaded only for this subcommand (a second of start-up the others do not pay).
+  const { probeOpcua, opcuaProbeSummary } = await import('../protocols/opcua/probe.js');
+  const { pkiDirOf } = await import('../protocols/opcua/pki.js');
+  const { routeLibraryLogs } = await import('../protocols/opcua/library-logs.js');
+  const { createLogger } = await import('../observability/logger.js');
+  const { pino } = await import('pino');
+  routeLibraryLogs(createLogger({ level: 'warn' }, { component: 'probe' }, pino.destination({ dest: 2, sync: true })));
+  const reports = [];
+  for (const source of sources) {
+    const report = await probeOpcua(source, pkiDirOf(source, config.state?.dir));
+    reports.push(report);
+    if (!values.json) process.stdout.write(opcuaProbeSummary(report));
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`);
+  return reports.every((r) => r.error === null && r.items.every((i) => i.quality.level === 'good')) ? EXIT.OK : EXIT.FAILURE;
 }
 
 function summary(r: ProbeReport): string {

@@ -39,7 +39,7 @@ Exit status: 0 stopped cleanly, 1 failed to start or could not drain in time, 64
 
     const log = createLogger(config.log, { site: config.site });
     const registry = createMetrics();
-    const graph = buildGraph(config, log, registry, () => daemon.readiness());
+    const graph = buildGraph(config, log, registry, () => daemon.readiness(), file);
     const daemon = new Daemon(graph.components, log, config.shutdown.drainTimeoutMs);
 
     let crashed = false;

@@ -3,6 +3,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { analyticsProblems } from '../pipeline/analytics/config.js';
 import { modbusProblems } from '../protocols/modbus/config-checks.js';
+import { opcuaProblems } from '../protocols/opcua/plan.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatPath, pathAtOffset, pointerToPath, positionOf, toPosition } from './locate.js';
 import { ConfigError, type ConfigProblem } from './problems.js';
@@ -27,6 +28,7 @@ function crossChecks(config: SiteConfig): { path: (string | number)[]; message: 
   });
   config.sources.forEach((source, i) => {
     if (source.type === 'modbus') for (const p of modbusProblems(source)) found.push({ path: ['sources', i, ...p.path], message: p.message });
+    if (source.type === 'opcua') for (const p of opcuaProblems(source)) found.push({ path: ['sources', i, ...p.path], message: p.message });
   });
   found.push(...analyticsProblems(config.analytics, seen));
   return found;

@@ -4,12 +4,13 @@ import { AnalyticsSchema } from '../pipeline/analytics/config.js';
 import { ShutdownSchema, StateSchema } from '../daemon/config.js';
 import { C37118SourceSchema, type C37118SourceConfig } from '../protocols/c37118/config.js';
 import { ModbusSourceSchema, type ModbusSourceConfig } from '../protocols/modbus/config.js';
+import { OpcuaSourceSchema, type OpcuaSourceConfig } from '../protocols/opcua/config.js';
 import { HttpSchema, LogSchema } from '../observability/config.js';
 import { KafkaSchema } from '../sinks/kafka/config.js';
 
 // The site config schema, composed from each component's own schema. config/schema.json and the
 // reference in docs/config.md are generated from it (`npm run schema`); a test keeps them current.
-// Each protocol's source schema joins `sources` (Modbus and OPC UA with their issues).
+// Each protocol's source schema joins `sources`.
 
 export const SITE_SCHEMA_ID = 'urn:gridgate:site-config:1';
 
@@ -17,10 +18,10 @@ export const SITE_SCHEMA_ID = 'urn:gridgate:site-config:1';
  * A source: one schema per protocol, chosen by `type` (ajv's discriminator), so a problem is
  * reported against that protocol's keys only, never as "must match exactly one schema".
  */
-const SourceSchema = Type.Unsafe<C37118SourceConfig | ModbusSourceConfig>({
+const SourceSchema = Type.Unsafe<C37118SourceConfig | ModbusSourceConfig | OpcuaSourceConfig>({
   type: 'object',
   required: ['type'],
-  oneOf: [C37118SourceSchema, ModbusSourceSchema],
+  oneOf: [C37118SourceSchema, ModbusSourceSchema, OpcuaSourceSchema],
   discriminator: { propertyName: 'type' },
   description: 'One field device connection; `type` chooses the protocol and its keys.',
 });

@@ -26,6 +26,7 @@ export function buildGraph(
   log: Logger,
   registry: Registry,
   readiness: () => Record<string, Readiness>,
+  configFile?: string,
 ): Graph {
   const child = (component: string, extra: Record<string, string> = {}): Logger => log.child({ component, ...extra });
   const http = new HealthServer(config.http, registry, readiness, child('http'));
@@ -65,6 +66,8 @@ export function buildGraph(
           registry,
           emit: p.emitter(source.name, source.topics),
           onResume: (resume) => p.onResume(resume),
+          stateDir: config.state!.dir,
+          ...(configFile ? { configFile } : {}),
         }),
       );
     }

@@ -38,6 +38,10 @@ export interface SourceContext {
   emit: Emit;
   /** Subscribe to "the pipeline has room again"; returns the unsubscribe. */
   onResume: (resume: () => void) => () => void;
+  /** The site's state directory (state.dir): where a source keeps what must survive a restart (OPC UA: its PKI). */
+  stateDir?: string;
+  /** The site config file, for commands a log line tells the operator to run. */
+  configFile?: string;
 }
 
 export class C37118Source implements Component {

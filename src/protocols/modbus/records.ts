@@ -39,6 +39,7 @@ export function scadaValueRecord(
       raw: [...raw],
       latencyUs: times.receivedUs - times.sentUs,
       modbus: { unitId: f.unitId, area: f.area, address: f.address, functionCode: f.functionCode, type: f.type },
+      opcua: null,
       error: failure ? { kind: failure.kind, code: failure.kind === 'exception' ? failure.code : null, detail: failure.detail } : null,
     },
   };

@@ -6,9 +6,11 @@
 // says otherwise:
 //   bad       the value must not be used: invalid or absent data, no communication, stale,
 //             a failed clock, a device in test mode (C37.118.2-2011 Table 7: "do not use values"),
-//             a request the device refused (Modbus exception)
+//             a request the device refused (Modbus exception, OPC UA unknown node), or the
+//             device's own status (OPC UA) says bad
 //   uncertain usable with care: time sync lost or unlocked, configuration changing, data
-//             modified after measurement, a device error without a data verdict
+//             modified after measurement, a device error without a data verdict, or the
+//             device's own status says uncertain
 //   good      none of the above (informational reasons such as a trigger may still be present)
 
 export const Quality = {
@@ -26,18 +28,29 @@ export const Quality = {
   TRIGGER: 1 << 11, // informational: a device trigger fired
   SORTED_BY_ARRIVAL: 1 << 12, // informational: a PDC sorted this data by arrival, not time stamp
   LEAP_SECOND_PENDING: 1 << 13, // informational: a leap second is coming
-  REJECTED: 1 << 14, // the device refused the request (a Modbus exception: illegal address, …)
+  REJECTED: 1 << 14, // the device refused the request (a Modbus exception: illegal address, an OPC UA unknown node, …)
+  STATUS_BAD: 1 << 15, // the device's own status says bad and no reason above says why (OPC UA: see the record's status code)
+  STATUS_UNCERTAIN: 1 << 16, // the device's own status says uncertain and no reason above says why
+  OVERFLOW: 1 << 17, // informational: the server's queue for this value overflowed; older values were dropped
 } as const;
 export type QualityFlag = (typeof Quality)[keyof typeof Quality];
 
 export const QUALITY_BAD =
-  Quality.STALE | Quality.COMMS_FAILURE | Quality.DATA_INVALID | Quality.ABSENT | Quality.CLOCK_FAILURE | Quality.TEST_MODE | Quality.REJECTED;
+  Quality.STALE |
+  Quality.COMMS_FAILURE |
+  Quality.DATA_INVALID |
+  Quality.ABSENT |
+  Quality.CLOCK_FAILURE |
+  Quality.TEST_MODE |
+  Quality.REJECTED |
+  Quality.STATUS_BAD;
 export const QUALITY_UNCERTAIN =
   Quality.SYNC_LOST |
   Quality.TIME_UNLOCKED |
   Quality.DEVICE_ERROR |
   Quality.CONFIG_CHANGED |
-  Quality.DATA_MODIFIED;
+  Quality.DATA_MODIFIED |
+  Quality.STATUS_UNCERTAIN;
 
 export type QualityLevel = 'good' | 'uncertain' | 'bad';
 
@@ -57,12 +70,15 @@ const REASON_NAMES: readonly [number, string][] = [
   [Quality.TIME_UNLOCKED, 'time_unlocked'],
   [Quality.TEST_MODE, 'test_mode'],
   [Quality.REJECTED, 'rejected'],
+  [Quality.STATUS_BAD, 'status_bad'],
   [Quality.DEVICE_ERROR, 'device_error'],
   [Quality.CONFIG_CHANGED, 'config_changed'],
   [Quality.DATA_MODIFIED, 'data_modified'],
+  [Quality.STATUS_UNCERTAIN, 'status_uncertain'],
   [Quality.TRIGGER, 'trigger'],
   [Quality.SORTED_BY_ARRIVAL, 'sorted_by_arrival'],
   [Quality.LEAP_SECOND_PENDING, 'leap_second_pending'],
+  [Quality.OVERFLOW, 'overflow'],
 ];
 
 export const QUALITY_REASONS: readonly string[] = REASON_NAMES.map(([, name]) => name);
