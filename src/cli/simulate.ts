@@ -4,13 +4,13 @@ import { GatewayError } from '../errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { PMU_USAGE } from '../protocols/c37118/simulator/usage.js';
 import { MODBUS_USAGE } from '../protocols/modbus/simulator/usage.js';
+import { OPCUA_USAGE } from '../protocols/opcua/simulator/usage.js';
 import type { Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
 // `gridgate simulate <device> [options]`: simulated field devices for tests and commissioning.
-// Dispatches on the first positional; each device type brings its own flags and usage (opcua
-// joins the table with its issue). A simulator is loaded only when asked for, so the other
-// commands do not pay for its schemas.
+// Dispatches on the first positional; each device type brings its own flags and usage. A
+// simulator is loaded only when asked for, so the other commands do not pay for its schemas.
 //
 // Output contract: one JSON status line on stdout once serving, pino logs on stderr (stdout stays
 // machine-readable), exit 0 after SIGINT/SIGTERM.
@@ -20,10 +20,11 @@ type Simulate = (args: string[]) => Promise<number>;
 const SIMULATORS: Readonly<Record<string, { usage: string; run: Simulate }>> = {
   pmu: { usage: PMU_USAGE, run: simulatePmu },
   modbus: { usage: MODBUS_USAGE, run: simulateModbus },
+  opcua: { usage: OPCUA_USAGE, run: simulateOpcua },
 };
 
 export const simulateCommand: Command = {
-  summary: 'simulate pmu|modbus [options] simulated PMUs (C37.118 over TCP/UDP) or Modbus units (TCP, RTU)',
+  summary: 'simulate pmu|modbus|opcua [options] simulated PMUs (C37.118), Modbus units (TCP, RTU), an OPC UA server',
   usage: `Usage: gridgate simulate <device> [options]
 
 Devices: ${Object.keys(SIMULATORS).join(', ')}
@@ -68,6 +69,22 @@ async function simulateModbus(args: string[]): Promise<number> {
   });
 }
 
+async function simulateOpcua(args: string[]): Promise<number> {
+  const { opcuaOptionsFromArgs } = await import('../protocols/opcua/simulator/cli-options.js');
+  return runSimulator({
+    invalid: 'option',
+    component: 'opcua-simulator',
+    load: () => opcuaOptionsFromArgs(args),
+    start: async ({ options }, log) => {
+      // node-opcua (half a second to load) prints its own messages on stdout unless routed to stderr.
+      const { routeLibraryLogs } = await import('../protocols/opcua/library-logs.js');
+      routeLibraryLogs(log);
+      const { startOpcuaSimulator } = await import('../protocols/opcua/simulator/simulator.js');
+      return startOpcuaSimulator({ ...options, log });
+    },
+  });
+}
+
 interface Running {
   status: object;
   close(): Promise<void>;
@@ -105,9 +122,8 @@ async function runSimulator<P extends { logLevel: Parameters<typeof createLogger
     }
     throw err;
   }
-  process.stdout.write(`${JSON.stringify({ status: 'serving', ...simulator.status })}\n`);
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // The handlers first: whoever reads the status line may signal at once (a test does).
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     let stopping = false;
     const onSignal = (s: NodeJS.Signals): void => {
       if (stopping) process.exit(EXIT.FAILURE); // a second signal: do not wait
@@ -117,6 +133,9 @@ async function runSimulator<P extends { logLevel: Parameters<typeof createLogger
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  process.stdout.write(`${JSON.stringify({ status: 'serving', ...simulator.status })}\n`);
+
+  const signal = await stopped;
   log.info({ signal }, 'stopping');
   await simulator.close();
   return EXIT.OK;
