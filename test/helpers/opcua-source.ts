@@ -48,7 +48,15 @@ export interface RunningSource {
   stop(): Promise<void>;
 }
 
-export async function startOpcuaSource(config: OpcuaSourceConfig, options: { stateDir?: string; emit?: (r: SourceRecord[]) => boolean } = {}): Promise<RunningSource> {
+export interface SourceOptions {
+  stateDir?: string;
+  /** The pipeline's answer to each emit (false: full); default true. */
+  emit?: (r: SourceRecord[]) => boolean;
+  /** Receives the source's "room again" callback (the pipeline's onResume). */
+  onResume?: (resume: () => void) => void;
+}
+
+export async function startOpcuaSource(config: OpcuaSourceConfig, options: SourceOptions = {}): Promise<RunningSource> {
   const registry = new Registry();
   const records: SourceRecord[] = [];
   const logs: Record<string, unknown>[] = [];
@@ -60,7 +68,10 @@ export async function startOpcuaSource(config: OpcuaSourceConfig, options: { sta
       records.push(...r);
       return options.emit ? options.emit(r) : true;
     },
-    onResume: () => () => undefined,
+    onResume: (resume) => {
+      options.onResume?.(resume);
+      return () => undefined;
+    },
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
   });
   await source.start();

@@ -4,7 +4,9 @@ import type { Logger } from '../../observability/logger.js';
 
 // node-opcua prints its own warnings and errors with console.log, i.e. on stdout: between our JSON
 // log lines, and into the machine-readable stdout of `probe --json` and `simulate`. Route them into
-// pino instead (component node-opcua), at debug level for the few that are noise on this platform.
+// pino instead (library: node-opcua): its warnings at debug level (they describe what the source
+// handles and logs itself in one line: an untrusted certificate is 13 lines of W25), its errors at
+// warn.
 //
 // NODE-OPCUA-W27 says RSA PKCS#1 v1.5 decryption is disabled on Node ≥ 20.11 (CVE-2023-46809): it
 // matters to the deprecated Basic128Rsa15 and Basic256 policies only, which gridgate does not offer
@@ -35,5 +37,5 @@ setErrorLogger(route('error'));
 
 /** Send node-opcua's own messages to this logger from now on (the last caller wins: one process, one library). */
 export function routeLibraryLogs(log: Logger): void {
-  target = log.child({ component: 'node-opcua' });
+  target = log.child({ library: 'node-opcua' });
 }

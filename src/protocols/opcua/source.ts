@@ -72,6 +72,8 @@ export class OpcuaSource implements Component {
   #pending: SourceRecord[] = [];
   #flushScheduled = false;
   #paused = false;
+  /** Periodic jobs still running (the watchdog, the retry of refused items): not started twice. */
+  readonly #busy = new Set<'watch' | 'retry'>();
   /** The rejected server certificate last explained in the log (said once, not at every retry). */
   #explained: string | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -199,7 +201,6 @@ export class OpcuaSource implements Component {
     this.#unresolved = new Map(unresolved.map((u) => [u.item.name, u.item]));
     for (const u of unresolved) this.#refused(u.item, u.item.target, u.status, u.detail);
     const byName = new Map(resolved.map((r) => [r.item.name, r]));
-    const keepAliveMs = Math.min(5000, Math.max(1000, Math.floor(c.watchdogMs / 3)));
     this.#subscriptions = [];
     for (const plan of planSubscriptions(this.#items)) {
       const sub = new this.#rt.ItemSubscription(plan, {
@@ -210,7 +211,7 @@ export class OpcuaSource implements Component {
       await sub.create(
         session,
         plan.items.flatMap((i) => (byName.has(i.name) ? [byName.get(i.name)!] : [])),
-        { keepAliveMs, lifetimeMs: c.sessionTimeoutMs },
+        this.#timing(),
       );
     }
     this.#state = 'connected';
@@ -232,6 +233,11 @@ export class OpcuaSource implements Component {
       clearInterval(retry);
       clearTimeout(repairTimer);
     }
+  }
+
+  /** Keep-alives a few times per watchdog period (1–5 s); subscriptions outlive a reconnect as long as the session does. */
+  #timing(): { keepAliveMs: number; lifetimeMs: number } {
+    return { keepAliveMs: Math.min(5000, Math.max(1000, Math.floor(this.#c.watchdogMs / 3))), lifetimeMs: this.#c.sessionTimeoutMs };
   }
 
   async #closeSession(): Promise<void> {
@@ -355,10 +361,18 @@ export class OpcuaSource implements Component {
     }, settleMs).unref();
   }
 
-  /** Silent subscriptions: re-create them; a second failure ends the session. */
+  /** Silent subscriptions: re-create them; if that fails, the session ends. */
   async #watch(): Promise<void> {
-    if (this.#state !== 'connected' || !this.#session) return;
-    const session = this.#session;
+    if (this.#state !== 'connected' || !this.#session || this.#busy.has('watch')) return;
+    this.#busy.add('watch');
+    try {
+      await this.#recreateSilent(this.#session);
+    } finally {
+      this.#busy.delete('watch');
+    }
+  }
+
+  async #recreateSilent(session: ClientSession): Promise<void> {
     for (const sub of this.#subscriptions) {
       const limit = Math.max(this.#c.watchdogMs, 3 * sub.revisedPublishingIntervalMs);
       if (sub.silentForMs() < limit) continue;
@@ -368,7 +382,7 @@ export class OpcuaSource implements Component {
       try {
         await sub.terminate();
         const resolution = await this.#rt.resolveItems(session, sub.items);
-        await sub.create(session, resolution.resolved, { keepAliveMs: Math.min(5000, Math.max(1000, Math.floor(this.#c.watchdogMs / 3))), lifetimeMs: this.#c.sessionTimeoutMs });
+        await sub.create(session, resolution.resolved, this.#timing());
       } catch (err) {
         this.#lastError = `watchdog: ${(err as Error).message}`;
         this.#endSession?.('watchdog');
@@ -378,12 +392,21 @@ export class OpcuaSource implements Component {
   }
 
   async #retryRefused(): Promise<void> {
-    if (this.#state !== 'connected' || !this.#session) return;
+    if (this.#state !== 'connected' || !this.#session || this.#busy.has('retry')) return;
+    this.#busy.add('retry');
+    try {
+      await this.#retryRefusedNow(this.#session);
+    } finally {
+      this.#busy.delete('retry');
+    }
+  }
+
+  async #retryRefusedNow(session: ClientSession): Promise<void> {
     for (const sub of this.#subscriptions) {
       for (const item of await sub.retryFailed().catch(() => [])) this.#ctx.log.info({ item: item.name }, 'OPC UA item accepted on retry');
     }
     if (this.#unresolved.size === 0) return;
-    const resolution = await this.#rt.resolveItems(this.#session, [...this.#unresolved.values()]).catch(() => undefined);
+    const resolution = await this.#rt.resolveItems(session, [...this.#unresolved.values()]).catch(() => undefined);
     if (!resolution || resolution.resolved.length === 0) return;
     // Newly resolvable (a browse path that now has a target): a session restart creates them in
     // their subscriptions; cheaper than duplicating the creation path for a rare event.
