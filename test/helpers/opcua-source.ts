@@ -17,7 +17,6 @@ export function opcuaSourceConfig(overrides: Partial<OpcuaSourceConfig> & Pick<O
     name: 'scada',
     type: 'opcua',
     securityMode: 'SignAndEncrypt',
-    securityPolicy: 'Basic256Sha256',
     identity: { type: 'anonymous' },
     applicationName: 'gridgate',
     sessionTimeoutMs: 30_000,

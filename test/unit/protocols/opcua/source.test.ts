@@ -47,7 +47,7 @@ describe('OPC UA source', () => {
     const simPki = join(dir, 'simulator-pki');
     await mkdir(join(simPki, 'user', 'trusted', 'certs'), { recursive: true });
     execFileSync('openssl', ['x509', '-in', userCert, '-outform', 'DER', '-out', join(simPki, 'user', 'trusted', 'certs', 'operator.der')]);
-    sim = await startOpcuaSimulator({ host: '127.0.0.1', port: 0, pkiDir: simPki, users: { operator: 'grid-secret-2' }, log: pino({ level: 'silent' }) });
+    sim = await startOpcuaSimulator({ host: '127.0.0.1', port: 0, pkiDir: simPki, security: 'all', users: { operator: 'grid-secret-2' }, log: pino({ level: 'silent' }) });
     await trustServer(join(dir, 'client-pki'), sim.certificateFile);
   });
 
@@ -56,6 +56,17 @@ describe('OPC UA source', () => {
     for (const c of children) c.kill('SIGKILL');
     await sim?.close();
   });
+
+  for (const [mode, policy] of [
+    ['Sign', 'Aes128_Sha256_RsaOaep'],
+    ['None', undefined],
+  ] as const) {
+    it(`subscribes with securityMode ${mode}${policy ? ` and ${policy}` : ' (the policy follows)'}`, async () => {
+      const r = await start(config({ securityMode: mode, ...(policy ? { securityPolicy: policy } : {}) }));
+      await until(() => r.of('p').filter((x) => x.quality === 0).length >= 2 && r.of('f').some((x) => x.quality === 0), 'values', 20_000);
+      assert.equal(r.logs.find((l) => l.msg === 'OPC UA session open')?.securityPolicy, policy ?? 'None');
+    });
+  }
 
   it('opens the session with a password from a file (a systemd credential), and is refused with a wrong one', async () => {
     const file = join(dir, 'password');
