@@ -56,7 +56,8 @@ export class OpcuaSource implements Component {
   readonly #ctx: SourceContext;
   readonly #m: OpcuaMetrics;
   readonly #items: PlannedItem[];
-  readonly #states = new Map<string, ItemState>();
+  /** Per item, by its index in the config (the hot path's lookup). */
+  readonly #states: ItemState[];
   readonly #abort = new AbortController();
   /** node-opcua and what uses it, loaded in start(). */
   #rt!: typeof Runtime;
@@ -72,6 +73,10 @@ export class OpcuaSource implements Component {
   #pending: SourceRecord[] = [];
   #flushScheduled = false;
   #paused = false;
+  /** Notifications since the last flush: counted here, added to the counter once per batch. */
+  #notified = 0;
+  /** The latency histogram's child for this source (no label lookup per value). */
+  readonly #latency: { observe(value: number): void };
   /** Periodic jobs still running (the watchdog, the retry of refused items): not started twice. */
   readonly #busy = new Set<'watch' | 'retry'>();
   /** The rejected server certificate last explained in the log (said once, not at every retry). */
@@ -88,7 +93,9 @@ export class OpcuaSource implements Component {
     const { items, problems } = planItems(config);
     if (problems.length > 0) throw new Error(`opcua source ${config.name}: ${problems.map((p) => `${p.path.join('.')}: ${p.message}`).join('; ')}`);
     this.#items = items;
+    this.#states = items.map((item) => ({ item, nodeId: item.nodeId ?? item.target, quality: Quality.ABSENT, count: 0, firstMs: 0, lastMs: 0 }));
     this.#m.sources.set(config.name, this);
+    this.#latency = this.#m.latency.labels(config.name);
   }
 
   /** The PKI folder: the config's, else <state.dir>/opcua/pki. */
@@ -122,8 +129,7 @@ export class OpcuaSource implements Component {
   /** Items by the quality of their latest value, for the gauge. */
   itemQualities(): Record<'good' | 'uncertain' | 'bad', number> {
     const levels = { good: 0, uncertain: 0, bad: 0 };
-    for (const s of this.#states.values()) levels[qualityLevel(s.quality)]++;
-    levels.bad += this.#items.length - this.#states.size;
+    for (const s of this.#states) levels[qualityLevel(s.quality)]++;
     return levels;
   }
 
@@ -264,17 +270,16 @@ export class OpcuaSource implements Component {
     const t = this.#rt.eventTime(dv, arrivedUs);
     const code = dv.statusCode.value >>> 0;
     const quality = statusQuality(code);
-    const source = this.#c.name;
-    this.#m.notifications.inc({ source });
-    if (t.from === 'source') this.#m.latency.observe({ source }, Math.max(0, arrivedUs - t.us) / 1e6);
+    this.#notified++;
+    if (t.from === 'source') this.#latency.observe(Math.max(0, arrivedUs - t.us) / 1e6);
     if (overflowed(code)) {
-      this.#m.overflows.inc({ source });
-      this.#m.lostEstimated.inc({ source });
+      this.#m.overflows.inc({ source: this.#c.name });
+      this.#m.lostEstimated.inc({ source: this.#c.name });
     }
     const o = this.#outage;
     if (o?.endUs !== undefined && t.us >= o.startUs && t.us <= o.endUs) o.recovered++;
     const state = this.#stateOf(item);
-    const nowMs = Date.now();
+    const nowMs = arrivedUs / 1000;
     if (state.count === 0) state.firstMs = nowMs;
     state.count++;
     state.lastMs = nowMs;
@@ -334,7 +339,7 @@ export class OpcuaSource implements Component {
     this.#m.connected.set({ source: this.#c.name }, 0);
     const now = Date.now();
     let ratePerS = 0;
-    for (const s of this.#states.values()) if (s.count >= 2 && s.lastMs > s.firstMs) ratePerS += (s.count - 1) / ((s.lastMs - s.firstMs) / 1000);
+    for (const s of this.#states) if (s.count >= 2 && s.lastMs > s.firstMs) ratePerS += (s.count - 1) / ((s.lastMs - s.firstMs) / 1000);
     this.#outage = { startUs: now * 1000, endUs: undefined, ratePerS, recovered: 0 };
     this.#ctx.log.warn({ endpoint: this.#c.endpoint }, 'OPC UA connection lost; node-opcua is repairing it');
     this.#markAll(Quality.COMMS_FAILURE, 'closed', 'connection to the server lost');
@@ -425,13 +430,9 @@ export class OpcuaSource implements Component {
   }
 
   #stateOf(item: PlannedItem): ItemState {
-    let s = this.#states.get(item.name);
-    if (!s) {
-      s = { item, nodeId: item.nodeId ?? item.target, quality: Quality.ABSENT, count: 0, firstMs: 0, lastMs: 0 };
-      this.#states.set(item.name, s);
-    }
-    return s;
+    return this.#states[item.index]!;
   }
+
 
   #fields(s: ItemState): { device: string; tag: string; unit: string; nodeId: string } {
     return { device: this.#c.name, tag: s.item.name, unit: s.item.unit, nodeId: s.nodeId };
@@ -447,6 +448,8 @@ export class OpcuaSource implements Component {
       this.#flushScheduled = false;
       const records = this.#pending;
       this.#pending = [];
+      if (this.#notified > 0) this.#m.notifications.inc({ source: this.#c.name }, this.#notified);
+      this.#notified = 0;
       if (records.length === 0) return;
       if (!this.#ctx.emit(records) && !this.#paused) {
         this.#paused = true;

@@ -43,8 +43,8 @@ export class ItemSubscription {
   readonly publishingIntervalMs: number;
   readonly #plan: SubscriptionPlan;
   readonly #events: SubscriptionEvents;
-  /** The monitored item currently delivering each item's values, by item name. */
-  readonly #current = new Map<string, ClientMonitoredItemBase>();
+  /** The monitored item currently delivering each item's values, by the item's index (the hot path's lookup). */
+  #current: (ClientMonitoredItemBase | undefined)[] = [];
   readonly #failed = new Map<string, ResolvedItem>();
   #subscription: ClientSubscription | undefined;
   #lastActivityMs = Date.now();
@@ -119,26 +119,26 @@ export class ItemSubscription {
     );
     group.on('changed', (mi, dv, index) => {
       const r = chunk[index];
-      if (r && this.#current.get(r.item.name) === mi) this.#events.value(r.item, dv);
+      if (r && this.#current[r.item.index] === mi) this.#events.value(r.item, dv);
     });
     group.monitoredItems.forEach((mi, i) => {
       const r = chunk[i]!;
-      if (mi.statusCode.isGood()) this.#current.set(r.item.name, mi);
+      if (mi.statusCode.isGood()) this.#current[r.item.index] = mi;
       else this.#fail(r, mi.statusCode);
     });
   }
 
   #fail(r: ResolvedItem, status: StatusCode): void {
-    this.#current.delete(r.item.name);
+    this.#current[r.item.index] = undefined;
     this.#failed.set(r.item.name, r);
     this.#events.failed(r.item, status);
   }
 
   /** Report items node-opcua re-created with a bad status (after a reconnection); they join the retry list. */
   checkAfterRepair(): void {
-    for (const [name, mi] of this.#current) {
-      if (mi.statusCode.isGood()) continue;
-      const item = this.#plan.items.find((i) => i.name === name)!;
+    for (const item of this.#plan.items) {
+      const mi = this.#current[item.index];
+      if (!mi || mi.statusCode.isGood()) continue;
       // The client-side shell of a refused item would be re-created by every later repair: drop it.
       mi.terminate().catch(() => undefined);
       this.#fail({ item, nodeId: mi.itemToMonitor.nodeId.toString() }, mi.statusCode);
@@ -155,9 +155,9 @@ export class ItemSubscription {
         const mi = await subscription.monitor({ nodeId: r.nodeId, attributeId: AttributeIds.Value }, monitoringParameters(r.item.monitoring), TimestampsToReturn.Both);
         if (!mi.statusCode.isGood()) continue;
         this.#failed.delete(name);
-        this.#current.set(name, mi);
+        this.#current[r.item.index] = mi;
         mi.on('changed', (dv: DataValue) => {
-          if (this.#current.get(name) === mi) this.#events.value(r.item, dv);
+          if (this.#current[r.item.index] === mi) this.#events.value(r.item, dv);
         });
         recovered.push(r.item);
       } catch {
@@ -181,7 +181,7 @@ export class ItemSubscription {
   async terminate(): Promise<void> {
     const s = this.#subscription;
     this.#subscription = undefined;
-    this.#current.clear();
+    this.#current = [];
     this.#failed.clear();
     if (s) await s.terminate().catch(() => undefined);
   }
