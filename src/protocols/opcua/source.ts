@@ -230,8 +230,8 @@ export class OpcuaSource implements Component {
     );
     if (this.#paused) await this.#setPublishing(false);
 
-    const watchdog = setInterval(() => void this.#watch(), WATCH_EVERY_MS);
-    const retry = setInterval(() => void this.#retryRefused(), c.retryFailedItemsMs);
+    const watchdog = setInterval(() => void this.#exclusive('watch', (s) => this.#recreateSilent(s)), WATCH_EVERY_MS);
+    const retry = setInterval(() => void this.#exclusive('retry', (s) => this.#retryRefused(s)), c.retryFailedItemsMs);
     try {
       return await Promise.race([ended, new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('stopping'), { once: true }))]);
     } finally {
@@ -366,17 +366,18 @@ export class OpcuaSource implements Component {
     }, settleMs).unref();
   }
 
-  /** Silent subscriptions: re-create them; if that fails, the session ends. */
-  async #watch(): Promise<void> {
-    if (this.#state !== 'connected' || !this.#session || this.#busy.has('watch')) return;
-    this.#busy.add('watch');
+  /** A periodic job on the live session, skipped while the session is down or its previous run is still going. */
+  async #exclusive(job: 'watch' | 'retry', run: (session: ClientSession) => Promise<void>): Promise<void> {
+    if (this.#state !== 'connected' || !this.#session || this.#busy.has(job)) return;
+    this.#busy.add(job);
     try {
-      await this.#recreateSilent(this.#session);
+      await run(this.#session);
     } finally {
-      this.#busy.delete('watch');
+      this.#busy.delete(job);
     }
   }
 
+  /** Silent subscriptions: re-create them; if that fails, the session ends. */
   async #recreateSilent(session: ClientSession): Promise<void> {
     for (const sub of this.#subscriptions) {
       const limit = Math.max(this.#c.watchdogMs, 3 * sub.revisedPublishingIntervalMs);
@@ -396,17 +397,8 @@ export class OpcuaSource implements Component {
     }
   }
 
-  async #retryRefused(): Promise<void> {
-    if (this.#state !== 'connected' || !this.#session || this.#busy.has('retry')) return;
-    this.#busy.add('retry');
-    try {
-      await this.#retryRefusedNow(this.#session);
-    } finally {
-      this.#busy.delete('retry');
-    }
-  }
-
-  async #retryRefusedNow(session: ClientSession): Promise<void> {
+  /** Refused items again; nodes that became resolvable reopen the session. */
+  async #retryRefused(session: ClientSession): Promise<void> {
     for (const sub of this.#subscriptions) {
       for (const item of await sub.retryFailed().catch(() => [])) this.#ctx.log.info({ item: item.name }, 'OPC UA item accepted on retry');
     }

@@ -23,13 +23,11 @@ describe('gridgate probe opcua, opcua certs and trust', () => {
   let dir: string;
   let site: string;
 
-  before(async () => {
-    dir = await tempDir('gridgate-opcua-tools-');
-    sim = await startOpcuaSimulator({ host: '127.0.0.1', port: 0, pkiDir: join(dir, 'simulator-pki'), log: pino({ level: 'silent' }) });
-    const ns = sim.status.namespaceIndex;
-    site = join(dir, 'site.yaml');
+  /** A site file with one OPC UA source on the simulator and these item lines. */
+  async function siteWith(name: string, items: string): Promise<string> {
+    const file = join(dir, name);
     await writeFile(
-      site,
+      file,
       `site: north
 kafka: { brokers: ["127.0.0.1:9092"] }
 spool: { dir: ${dir}/spool }
@@ -39,7 +37,18 @@ sources:
     type: opcua
     endpoint: opc.tcp://127.0.0.1:${sim.port}
     items:
-      - { name: p, nodeId: "ns=${ns};s=Substation.Feeder1.P", unit: kW }
+${items}`,
+    );
+    return file;
+  }
+
+  before(async () => {
+    dir = await tempDir('gridgate-opcua-tools-');
+    sim = await startOpcuaSimulator({ host: '127.0.0.1', port: 0, pkiDir: join(dir, 'simulator-pki'), log: pino({ level: 'silent' }) });
+    const ns = sim.status.namespaceIndex;
+    site = await siteWith(
+      'site.yaml',
+      `      - { name: p, nodeId: "ns=${ns};s=Substation.Feeder1.P", unit: kW }
       - { name: v, browsePath: "/${ns}:Substation/${ns}:Feeder1/${ns}:V", unit: kV }
       - { name: mode, nodeId: "ns=${ns};s=Substation.Mode" }
 `,
@@ -95,20 +104,10 @@ sources:
   });
 
   it('reports an unknown node and exits 1', async () => {
-    const bad = join(dir, 'bad.yaml');
     const ns = sim.status.namespaceIndex;
-    await writeFile(
-      bad,
-      `site: north
-kafka: { brokers: ["127.0.0.1:9092"] }
-spool: { dir: ${dir}/spool }
-state: { dir: ${dir} }
-sources:
-  - name: scada
-    type: opcua
-    endpoint: opc.tcp://127.0.0.1:${sim.port}
-    items:
-      - { name: p, nodeId: "ns=${ns};s=Substation.Feeder1.P" }
+    const bad = await siteWith(
+      'bad.yaml',
+      `      - { name: p, nodeId: "ns=${ns};s=Substation.Feeder1.P" }
       - { name: ghost, nodeId: "ns=${ns};s=Substation.Nowhere" }
       - { name: lost, browsePath: "/${ns}:Substation/${ns}:Nowhere" }
 `,
