@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Component, Deadline, Readiness } from '../../daemon/component.js';
 import { qualityLevel } from '../shared/quality.js';
 import { Backoff } from '../shared/backoff.js';
@@ -91,6 +92,8 @@ export class ModbusSource implements Component {
   async #connect(signal: AbortSignal): Promise<void> {
     const backoff = new Backoff(this.#c.reconnect);
     const log = this.#ctx.log;
+    // One listener for the whole loop (one per connection would pile up on the signal).
+    const stopped = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     while (!signal.aborted) {
       try {
         const closed = new Promise<void>((resolve) => {
@@ -108,7 +111,7 @@ export class ModbusSource implements Component {
             },
           );
         });
-        await Promise.race([closed, new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+        await Promise.race([closed, stopped]);
       } catch (err) {
         this.#lastError = (err as Error).message;
       }
@@ -119,10 +122,7 @@ export class ModbusSource implements Component {
       await this.#connection.close();
       const delay = backoff.next();
       if (backoff.attempts <= 1 || backoff.attempts % 10 === 0) log.warn({ err: this.#lastError, retryInMs: delay }, 'cannot open the Modbus connection');
-      await new Promise((resolve) => {
-        const t = setTimeout(resolve, delay);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve(undefined)), { once: true });
-      });
+      await sleep(delay, undefined, { signal }).catch(() => undefined); // no timer or listener left behind
     }
   }
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientSession, DataValue, OPCUACertificateManager, OPCUAClient, StatusCode } from 'node-opcua';
 import type { Component, Deadline, Readiness } from '../../daemon/component.js';
 import { nowUs, type SourceRecord } from '../../pipeline/record.js';
@@ -158,10 +159,7 @@ export class OpcuaSource implements Component {
       this.#m.connected.set({ source: this.#c.name }, 0);
       const delay = backoff.next();
       if (reason !== 'connect-failed') log.warn({ reason, retryInMs: delay }, 'OPC UA session abandoned; opening a new one');
-      await new Promise((resolve) => {
-        const t = setTimeout(resolve, delay);
-        signal.addEventListener('abort', () => (clearTimeout(t), resolve(undefined)), { once: true });
-      });
+      await sleep(delay, undefined, { signal }).catch(() => undefined); // no timer or listener left behind
     }
   }
 
@@ -176,6 +174,7 @@ export class OpcuaSource implements Component {
     const ended = new Promise<string>((resolve) => (this.#endSession = resolve));
     if (signal.aborted) return 'stopping';
     await client.connect(c.endpoint);
+    if (signal.aborted) return 'stopping';
     this.#reportServerCertificate(client);
     const session = await client.createSession(await this.#rt.userIdentity(c));
     this.#session = session;
@@ -233,7 +232,7 @@ export class OpcuaSource implements Component {
     const watchdog = setInterval(() => void this.#exclusive('watch', (s) => this.#recreateSilent(s)), WATCH_EVERY_MS);
     const retry = setInterval(() => void this.#exclusive('retry', (s) => this.#retryRefused(s)), c.retryFailedItemsMs);
     try {
-      return await Promise.race([ended, new Promise<string>((resolve) => signal.addEventListener('abort', () => resolve('stopping'), { once: true }))]);
+      return await ended; // stop() ends it too
     } finally {
       clearInterval(watchdog);
       clearInterval(retry);

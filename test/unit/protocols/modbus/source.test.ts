@@ -182,6 +182,21 @@ describe('the Modbus source against the product simulator', () => {
     assert.equal(again.stats.writes, 0);
   });
 
+  it('keeps retrying a device that is not there without piling listeners on its stop signal', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): number => warnings.push(w);
+    process.on('warning', onWarning);
+    const h = await harness(sourceConfig(1, { reconnect: { initialMs: 10, maxMs: 20 } })); // port 1: refused at once
+    try {
+      await until(() => /Modbus|ECONNREFUSED/.test(h.readiness().detail ?? '') && h.records.length > 0, 'connection refused', 5000);
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // ~50 attempts
+    } finally {
+      await h.stop();
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  });
+
   it('makes scada-value records, good and bad, that the Avro schema accepts, keyed site/source/device/tag', async () => {
     const sim = await simulator();
     const h = await harness(sourceConfig(sim.port!));

@@ -68,6 +68,19 @@ describe('OPC UA source', () => {
     });
   }
 
+  it('keeps retrying a server that is not there without piling listeners on its stop signal', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): number => warnings.push(w);
+    process.on('warning', onWarning);
+    const r = await start(config({ endpoint: 'opc.tcp://127.0.0.1:1', reconnect: { initialMs: 10, maxMs: 20 } })); // refused at once
+    try {
+      await until(async () => (await metricValue(r.registry, 'gridgate_opcua_session_restarts_total', { source: 'scada', reason: 'connect-failed' })) >= 15, '15 failed connects', 20_000);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  });
+
   it('opens the session with a password from a file (a systemd credential), and is refused with a wrong one', async () => {
     const file = join(dir, 'password');
     await writeFile(file, 'grid-secret-2\n');
