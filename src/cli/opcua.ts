@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { GatewayError } from '../errors.js';
 import type { OpcuaSourceConfig } from '../protocols/opcua/config.js';
-import { certificateInfo, listCertificates, pkiDirOf, trustRejected, type CertificateInfo } from '../protocols/opcua/pki.js';
+import { listCertificates, ownCertificate, pkiDirOf, trustRejected, type CertificateInfo } from '../protocols/opcua/pki.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 
@@ -53,11 +52,7 @@ with the server's administrator first: trusting it is what makes the session sec
     if (rest.length > 0) throw new GatewayError('GW_ERR_USAGE', 'opcua certs: takes no arguments');
     const listing = [];
     for (const dir of dirs) {
-      const own = await readFile(join(dir, 'own', 'certs', 'client_certificate.pem')).then(
-        (pem) => certificateInfo(pem, join(dir, 'own', 'certs', 'client_certificate.pem')),
-        () => null,
-      );
-      listing.push({ pki: dir, own, trusted: await listCertificates(dir, 'trusted'), rejected: await listCertificates(dir, 'rejected') });
+      listing.push({ pki: dir, own: (await ownCertificate(dir)) ?? null, trusted: await listCertificates(dir, 'trusted'), rejected: await listCertificates(dir, 'rejected') });
     }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);

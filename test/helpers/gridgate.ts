@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,18 @@ import { once } from 'node:events';
 // Runs the built gateway (dist/, as installed) as a child process and reads its JSON log lines.
 
 export const BIN = 'dist/src/main.js';
+
+/**
+ * Runs a CLI command from the sources (tsx) without blocking this process's event loop, so a
+ * simulator served in-process keeps answering it; resolves with its exit status and output.
+ */
+export function runCli(args: string[], timeoutMs = 30_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) =>
+      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 export interface Gateway {
   child: ChildProcess;

@@ -66,6 +66,15 @@ export async function listCertificates(dir: string, folder: 'trusted' | 'rejecte
   return found;
 }
 
+/** Our application certificate (node-opcua makes it at the first connect), with its file; undefined before that. */
+export async function ownCertificate(dir: string): Promise<CertificateInfo | undefined> {
+  const file = join(dir, 'own', 'certs', 'client_certificate.pem');
+  return readFile(file).then(
+    (pem) => certificateInfo(pem, file),
+    () => undefined,
+  );
+}
+
 /** The certificate rejected last (the one a failed connect just refused). */
 export async function newestRejected(dir: string): Promise<CertificateInfo | undefined> {
   let newest: { info: CertificateInfo; mtimeMs: number } | undefined;

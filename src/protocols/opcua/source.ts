@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientSession, DataValue, OPCUACertificateManager, OPCUAClient, StatusCode } from 'node-opcua';
@@ -9,7 +8,7 @@ import { Quality, qualityLevel } from '../shared/quality.js';
 import type { SourceContext } from '../c37118/source.js';
 import { securityPolicyOf, type OpcuaSourceConfig } from './config.js';
 import { opcuaMetrics, type OpcuaMetrics } from './metrics.js';
-import { certificateInfo, newestRejected, openPki, pkiDirOf } from './pki.js';
+import { certificateInfo, newestRejected, openPki, ownCertificate, pkiDirOf } from './pki.js';
 import { planItems, planSubscriptions, type PlannedItem } from './plan.js';
 import { opcuaValueRecord, type OpcuaReading } from './records.js';
 import type * as Runtime from './runtime.js';
@@ -303,33 +302,24 @@ export class OpcuaSource implements Component {
     state.nodeId = nodeId;
     state.quality = statusQuality(status.value) | Quality.REJECTED;
     this.#ctx.log.warn({ item: item.name, node: nodeId, status: status.name }, `OPC UA server refused the item: ${detail}`);
-    const now = nowUs();
-    this.#push(
-      opcuaValueRecord(
-        this.#fields(state),
-        { value: null, dataType: 'Null', statusCode: status.value >>> 0, statusName: status.name, eventTimeUs: now, timeSource: 'gateway', serverTimeUs: null, ingestTimeUs: now },
-        state.quality,
-        { kind: 'rejected', detail },
-      ),
-    );
+    this.#pushNoValue(state, status.value, status.name, 'rejected', detail);
   }
 
   /** One bad record per item (connection lost, session abandoned, subscription silent); not repeated while it stays so. */
   #markAll(flag: number, kind: string, detail: string, items: readonly PlannedItem[] = this.#items): void {
-    const now = nowUs();
     for (const item of items) {
       const state = this.#stateOf(item);
       if ((state.quality & flag) !== 0) continue;
       state.quality = flag;
-      this.#push(
-        opcuaValueRecord(
-          this.#fields(state),
-          { value: null, dataType: 'Null', statusCode: 0x80050000, statusName: 'BadCommunicationError', eventTimeUs: now, timeSource: 'gateway', serverTimeUs: null, ingestTimeUs: now },
-          flag,
-          { kind, detail },
-        ),
-      );
+      this.#pushNoValue(state, 0x80050000, 'BadCommunicationError', kind, detail);
     }
+  }
+
+  /** A record without a value, stamped by us (no server time stamp to take): the item's quality, why, and the status that says so. */
+  #pushNoValue(state: ItemState, statusCode: number, statusName: string, kind: string, detail: string): void {
+    const now = nowUs();
+    const reading: OpcuaReading = { value: null, dataType: 'Null', statusCode: statusCode >>> 0, statusName, eventTimeUs: now, timeSource: 'gateway', serverTimeUs: null, ingestTimeUs: now };
+    this.#push(opcuaValueRecord(this.#fields(state), reading, state.quality, { kind, detail }));
   }
 
   #connectionLost(): void {
@@ -450,9 +440,8 @@ export class OpcuaSource implements Component {
   }
 
   async #reportClientCertificate(): Promise<void> {
-    const file = join(this.pkiDir, 'own', 'certs', 'client_certificate.pem');
-    const pem = await readFile(file).catch(() => undefined);
-    if (pem) this.#m.certificateExpiry.set({ source: this.#c.name, certificate: 'client' }, certificateInfo(pem).notAfter.getTime() / 1000);
+    const own = await ownCertificate(this.pkiDir);
+    if (own) this.#m.certificateExpiry.set({ source: this.#c.name, certificate: 'client' }, own.notAfter.getTime() / 1000);
   }
 
   #reportServerCertificate(client: OPCUAClient): void {
@@ -487,11 +476,10 @@ export class OpcuaSource implements Component {
     if (attempts > 1 && attempts % 10 !== 0) return;
     if (/BadSecurityChecksFailed|BadCertificate/i.test(err.message)) {
       // The server refused us: usually our certificate is not (yet) in its trust list.
-      const own = join(this.pkiDir, 'own', 'certs', 'client_certificate.pem');
-      const info = await readFile(own).then((pem) => certificateInfo(pem), () => undefined);
+      const own = await ownCertificate(this.pkiDir);
       log.error(
-        { endpoint: this.#c.endpoint, err: err.message, clientThumbprint: info?.thumbprint, clientCertificate: own },
-        `the OPC UA server refused the secure channel: if it does not trust our certificate yet, its administrator trusts ${own} (thumbprint ${info?.thumbprint ?? 'unknown'})`,
+        { endpoint: this.#c.endpoint, err: err.message, clientThumbprint: own?.thumbprint, clientCertificate: own?.file },
+        `the OPC UA server refused the secure channel: if it does not trust our certificate yet, its administrator trusts ${own?.file ?? 'ours'} (thumbprint ${own?.thumbprint ?? 'unknown'})`,
       );
       return;
     }

@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { startModbusSimulator, type RunningModbusSimulator } from '../../../src/protocols/modbus/simulator/simulator.js';
+import { runCli } from '../../helpers/gridgate.js';
 import { tempDir } from '../../helpers/spool.js';
 
 // `gridgate probe modbus --config SITE` as a commissioning engineer runs it, against the product
 // simulator serving a unit with a hole in its map and a unit that never answers.
 
-const run = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
 
 describe('gridgate probe modbus', () => {
   const sims: RunningModbusSimulator[] = [];
@@ -74,7 +68,7 @@ sources:
 
   it('reads every tag once and reports value, raw registers, quality and latency; exit 1 when any is not good', async () => {
     const config = await site();
-    const r = await run(['probe', 'modbus', '--config', config]);
+    const r = await runCli(['probe', 'modbus', '--config', config]);
     assert.equal(r.status, 1, r.stderr);
     const line = (tag: string): string => r.stdout.split('\n').find((l) => l.trimStart().startsWith(tag)) ?? '';
     assert.match(line('feeder/v'), /230\.5 V\s+raw 4366 8000\s+good/);
@@ -87,11 +81,11 @@ sources:
 
   it('probes one device with --device and exits 0 when its tags all read good; --json for machines', async () => {
     const config = await site();
-    const r = await run(['probe', 'modbus', '--config', config, '--device', 'spare', '--json']);
+    const r = await runCli(['probe', 'modbus', '--config', config, '--device', 'spare', '--json']);
     assert.equal(r.status, 1);
     const [report] = JSON.parse(r.stdout) as { tags: { device: string }[] }[];
     assert.deepEqual(report!.tags.map((t) => t.device), ['spare']);
-    const usage = await run(['probe', 'modbus', '--config', config, '--device', 'nope']);
+    const usage = await runCli(['probe', 'modbus', '--config', config, '--device', 'nope']);
     assert.equal(usage.status, 64);
     assert.match(usage.stderr, /no Modbus device named nope/);
   });

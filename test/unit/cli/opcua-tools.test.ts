@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { startOpcuaSimulator, type OpcuaSimulator } from '../../../src/protocols/opcua/simulator/simulator.js';
 import { trustServer } from '../../helpers/opcua-source.js';
+import { runCli } from '../../helpers/gridgate.js';
 import { tempDir } from '../../helpers/spool.js';
 
 // `gridgate probe opcua` and `gridgate opcua certs|trust` as a commissioning engineer runs them,
 // against the product simulator (SignAndEncrypt), with the site's default PKI (<state.dir>/opcua/pki).
 
-const run = (args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+const run = (args: string[]): ReturnType<typeof runCli> => runCli(args, 60_000); // the first connect makes our certificate
 
 describe('gridgate probe opcua, opcua certs and trust', () => {
   let sim: OpcuaSimulator;
