@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config/load.js';
 import { configuredTopics } from '../../src/sinks/kafka/topics.js';
 import { LocalBroker } from '../substation/broker.js';
+import { caughtUp } from '../substation/caught-up.js';
 import { ProcessGroup, type Child } from '../substation/children.js';
 import { scrape } from '../substation/prometheus.js';
 import { startSimulatedSite } from '../substation/simulated-site.js';
@@ -149,11 +150,10 @@ async function outage(): Promise<void> {
   view.brokerUp = true;
   const upAt = Date.now();
   say('broker back: replaying the spool in order, per stream, before new records');
-  // Drained when nothing is held on disk and delivery is live again.
   while (!stopping) {
     await sleep(500);
     const m = view.current;
-    if (m && m.sum('gridgate_spool_records') === 0 && m.sum('gridgate_kafka_delivery_state', { state: 'live' }) === 1 && Date.now() - upAt > 2000) break;
+    if (m && caughtUp(m) && Date.now() - upAt > 2000) break;
   }
   if (stopping) return;
   view.outage = undefined;

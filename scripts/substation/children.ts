@@ -105,6 +105,10 @@ export class ProcessGroup {
     return child;
   }
 
+  children(): readonly Child[] {
+    return this.#children;
+  }
+
   /** Forget a child that was stopped or killed on purpose (a restart adds its successor). */
   remove(child: Child): void {
     const at = this.#children.indexOf(child);
