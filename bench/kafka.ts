@@ -8,7 +8,7 @@
 //   idempotent producer id), so the figures compare steady state with steady state.
 //   npm run bench:kafka [-- --records N]   (starts the local broker on 19092 if needed)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { createKafkaMetrics } from '../src/sinks/kafka/metrics.js';
 import { KafkaProducer } from '../src/sinks/kafka/producer.js';
 import { rdkafkaConfig } from '../src/sinks/kafka/producer-config.js';
 import { BOOTSTRAP, createTopic, ensureKafka } from '../test/helpers/kafka.js';
+import { cDeliveryLatency } from './lib/rdkafka-performance.js';
 import { fmt, machine, percentile, writeResults } from './lib/report.js';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '200000' } } });
@@ -117,8 +118,6 @@ async function spoolThroughput(): Promise<{ rate: number; spooled: number }> {
 }
 
 const WARMUP_TICKS = 1000;
-const RDKAFKA_PERFORMANCE = 'node_modules/node-rdkafka/deps/librdkafka/examples/rdkafka_performance';
-
 /** produce → delivery report at a paced rate for 6 s, the first one dropped. */
 async function latency(perSecond: number): Promise<number[]> {
   const topic = await createTopic(`gridgate-bench-latency-${perSecond}`, 3);
@@ -149,20 +148,8 @@ async function latency(perSecond: number): Promise<number[]> {
 
 /** The same measurement by librdkafka's rdkafka_performance -l (C), if it was built with the bundle. */
 async function cLatency(perSecond: number): Promise<number[] | undefined> {
-  if (!existsSync(RDKAFKA_PERFORMANCE)) return undefined;
   const topic = await createTopic(`gridgate-bench-clatency-${perSecond}`, 3);
-  const file = join(await mkdtemp(join(tmpdir(), 'gridgate-bench-')), 'latency.txt');
-  const count = perSecond * 6;
-  const run = spawnSync(
-    RDKAFKA_PERFORMANCE,
-    ['-P', '-t', topic, '-b', BOOTSTRAP, '-s', '200', '-c', String(count), '-r', String(perSecond), '-l', '-A', file, '-q',
-      '-X', 'enable.idempotence=true', '-X', 'acks=all', '-X', 'linger.ms=2', '-z', 'lz4'],
-    { encoding: 'utf8' },
-  );
-  if (run.status !== 0) throw new Error(`rdkafka_performance: ${run.stderr}`);
-  // One line per message in send order, microseconds; drop the first second like ours.
-  const micros = readFileSync(file, 'utf8').trim().split('\n').map(Number);
-  return micros.slice(perSecond).map((us) => us / 1000).sort((a, b) => a - b);
+  return cDeliveryLatency({ bootstrap: BOOTSTRAP, topic, perSecond, seconds: 6, valueBytes: 200 });
 }
 
 const kcat = await kcatThroughput();

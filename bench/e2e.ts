@@ -1,0 +1,230 @@
+// End to end: PMU frame sent → Kafka delivery report (acks=all), through the real gateway.
+//
+//   npm run bench:e2e [-- --pmus 10,100,1000 --seconds 20 --warmup 10]
+//
+// For each load, ten `gridgate simulate pmu` processes (one TCP stream each, N/10 PMUs per stream,
+// 60 frames/s, 6 phasors + 2 analogs per PMU, float polar) and the gateway, run from dist/ as
+// users run it (spill mode, group fsync, analytics in worker threads with the default windows),
+// publishing to the local broker (19092, started if needed). A probe loaded with --import
+// (bench/lib/e2e-probe.mjs) wraps the producer's delivery callback and takes, per PMU record,
+// ack time − eventTime: the frame's time stamp, which the simulator sends the frame on, so the
+// figure includes the simulator's own lateness and is an upper bound of the gateway's part.
+// CPU (all threads) and RSS of the gateway process from /proc. Loss: PMU frames missing at the
+// nominal rate or shed by the gateway, and verify-topic's gaps on the run's own topic.
+// Reference, in the same run: librdkafka's C producer (rdkafka_performance -l, the same
+// librdkafka) sending records of the same mean size at the same rate to the same broker: what
+// Kafka and librdkafka alone cost, with no decoding, analytics or spool in front.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/load.js';
+import { ProcessGroup, type Child } from '../scripts/substation/children.js';
+import { cpuShare, sampleProcess, type ProcSample } from '../scripts/substation/proc-stats.js';
+import { scrape, type Scrape } from '../scripts/substation/prometheus.js';
+import { startSimulatedSite } from '../scripts/substation/simulated-site.js';
+import { verifyTopic } from '../scripts/substation/verify.js';
+import { BOOTSTRAP, createTopic, ensureKafka } from '../test/helpers/kafka.js';
+import { cDeliveryLatency } from './lib/rdkafka-performance.js';
+import { fmt, machine, percentile, writeResults } from './lib/report.js';
+
+const STREAMS = 10;
+const RATE = 60;
+const HTTP_PORT = 19464;
+const FIRST_PORT = 24712;
+
+const { values: args } = parseArgs({
+  options: {
+    pmus: { type: 'string', default: '10,100,1000' },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '10' },
+  },
+});
+const loads = args.pmus!.split(',').map(Number);
+const seconds = Number(args.seconds);
+const warmupS = Number(args.warmup);
+
+interface Latency {
+  p50: number;
+  p99: number;
+  p999: number;
+}
+interface Run {
+  pmus: number;
+  framesPerSecond: number;
+  latencyMs: Latency & { max: number; count: number };
+  reference: { label: string; latencyMs: Latency } | undefined;
+  meanValueBytes: number;
+  cpuShare: number;
+  cpuMainThreadShare: number | undefined;
+  simulatorsCpuShare: number;
+  rssMaxMiB: number;
+  rssEndMiB: number;
+  recordsExpected: number;
+  recordsAcknowledged: number;
+  missingFrames: number;
+  shedFrames: number;
+  verifyLost: number;
+  lost: number;
+}
+
+ensureKafka();
+const runs: Run[] = [];
+for (const pmus of loads) runs.push(await measure(pmus));
+
+const targets = { cpuShareAt100: 0.25, p99MsAt100: 10, rssMiB: 250, lossAt1000: 0 };
+const ms = (v: number | undefined): string => (v === undefined || v === null ? '—' : fmt(v, 2));
+const table = [
+  '| PMUs × 60 frames/s | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads (simulators) | gateway RSS max | lost |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...runs.map((r) =>
+    `| ${fmt(r.pmus)} | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ` +
+      `${r.reference ? `${ms(r.reference.latencyMs.p50)} / ${ms(r.reference.latencyMs.p99)} / ${ms(r.reference.latencyMs.p999)} ms` : 'not built'} | ${r.reference ? fmt(r.latencyMs.p99 / r.reference.latencyMs.p99, 2) : '—'} | ` +
+      `${fmt(100 * r.cpuShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB | ${fmt(r.lost)} |`,
+  ),
+];
+const at100 = runs.find((r) => r.pmus === 100);
+const at1000 = runs.find((r) => r.pmus === 1000);
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not run' : ok ? '**met**' : '**not met**');
+const markdown = [
+  '## end to end (bench/e2e.ts)',
+  '',
+  `${STREAMS} \`gridgate simulate pmu\` processes (TCP, N/${STREAMS} PMUs per stream, ${RATE} frames/s, 6 float polar phasors + 2 analogs per PMU) → the gateway from dist/ (spill mode, group fsync, analytics in worker threads, default windows 100 ms / 200 ms / 1 s; PMU records, features and anomalies all published) → the local broker (3 partitions, lz4, idempotent, acks=all). ${warmupS} s warm-up, then ${seconds} s measured per load, on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Latency per PMU record: Kafka's delivery report − the frame's time stamp (the simulator sends each frame on its time stamp, so its own lateness is included). Reference in the same run: librdkafka's C producer (rdkafka_performance -l, the librdkafka node-rdkafka bundles) at the same record rate and mean size to the same broker. Lost: frames missing at the nominal rate + frames shed + verify-topic gaps on the run's topic.`,
+  '',
+  ...table,
+  '',
+  `Targets (issue #9): 100 PMUs at under 25 % of one core: ${verdict(at100 && at100.cpuShare < targets.cpuShareAt100)}${at100 ? ` (${fmt(100 * at100.cpuShare, 1)} %)` : ''}; p99 under 10 ms at 100 PMUs: ${verdict(at100 && at100.latencyMs.p99 < targets.p99MsAt100)}${at100 ? ` (${ms(at100.latencyMs.p99)} ms)` : ''}; RSS under 250 MB: ${verdict(runs.length ? runs.every((r) => r.rssMaxMiB * 1.048576 < targets.rssMiB) : undefined)} (max ${fmt(Math.max(...runs.map((r) => r.rssMaxMiB)))} MiB); 1,000 PMUs sustained without loss: ${verdict(at1000 && at1000.lost === 0 && at1000.recordsAcknowledged >= 0.99 * at1000.recordsExpected)}.`,
+].join('\n');
+console.log(markdown);
+await writeResults('e2e', { machine: machine(), date: new Date().toISOString(), seconds, warmupS, streams: STREAMS, rate: RATE, targets, runs }, markdown);
+
+async function measure(pmus: number): Promise<Run> {
+  const perStream = Math.max(1, Math.round(pmus / STREAMS));
+  const dir = await mkdtemp(join(tmpdir(), `gridgate-e2e-${pmus}-`));
+  const logDir = join(dir, 'logs');
+  await mkdir(logDir);
+  const suffix = `${pmus}-${Date.now()}`;
+  const topics = {
+    pmuFrames: `bench.e2e.pmu.${suffix}`, scadaValues: `bench.e2e.scada.${suffix}`, features: `bench.e2e.features.${suffix}`,
+    anomalies: `bench.e2e.anomalies.${suffix}`, late: `bench.e2e.late.${suffix}`, deadLetter: `bench.e2e.dlq.${suffix}`,
+  };
+  const siteFile = join(dir, 'site.yaml');
+  await writeFile(siteFile, siteYaml(dir, topics));
+  const config = await loadConfig(siteFile);
+  const group = new ProcessGroup();
+  let kept = false;
+  try {
+    await startSimulatedSite(group, config, siteFile, { logDir, pmu: () => ({ pmus: perStream, rate: RATE }) });
+    const probeOut = join(dir, 'probe.json');
+    const gateway = group.start('gateway', ['run', '--config', siteFile], {
+      logFile: join(logDir, 'gateway.log'),
+      nodeFlags: ['--import', './bench/lib/e2e-probe.mjs'],
+      env: { GRIDGATE_E2E_TOPIC: topics.pmuFrames, GRIDGATE_E2E_PROBE_OUT: probeOut },
+    });
+    const metricsUrl = `http://127.0.0.1:${HTTP_PORT}/metrics`;
+    await waitFor(async () => (await scrape(metricsUrl).catch(() => undefined))?.sum('gridgate_kafka_acknowledged_total') ?? 0, (n) => n > 0, 60_000, gateway);
+    await sleep(warmupS * 1000);
+
+    gateway.process.kill('SIGUSR2');
+    const m0 = await scrape(metricsUrl);
+    const sims = group.children().filter((c) => c !== gateway);
+    const g0 = (await sampleProcess(gateway.pid))!;
+    const s0 = await Promise.all(sims.map((s) => sampleProcess(s.pid)));
+    const samples: ProcSample[] = [g0];
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() < end) {
+      await sleep(1000);
+      const s = await sampleProcess(gateway.pid);
+      if (s) samples.push(s);
+    }
+    gateway.process.kill('SIGUSR2');
+    const m1 = await scrape(metricsUrl);
+    const g1 = samples.at(-1)!;
+    const s1 = await Promise.all(sims.map((s) => sampleProcess(s.pid)));
+    const probe = await waitFor(async () => JSON.parse(await readFile(probeOut, 'utf8').catch(() => 'null')), (p) => p !== null, 10_000, gateway);
+    const missingFrames = delta(m0, m1, 'gridgate_c37118_missing_frames_total');
+    const shedFrames = delta(m0, m1, 'gridgate_c37118_shed_frames_total');
+    await gateway.stop(60_000);
+    const verified = await verifyTopic(topics.pmuFrames, siteFile);
+
+    const simulatorsCpu = s0.reduce((sum, a, i) => sum + (a && s1[i] ? cpuShare(a, s1[i]!) : 0), 0);
+    const referenceTopic = await createTopic(`bench-e2e-reference-${pmus}`, 3);
+    const c = await cDeliveryLatency({ bootstrap: BOOTSTRAP, topic: referenceTopic, perSecond: pmus * RATE, seconds: 6, valueBytes: probe.meanValueBytes });
+    const run: Run = {
+      pmus: perStream * STREAMS,
+      framesPerSecond: RATE * STREAMS,
+      latencyMs: { p50: probe.p50, p99: probe.p99, p999: probe.p999, max: probe.max, count: probe.count },
+      reference: c ? { label: 'rdkafka_performance -l', latencyMs: { p50: percentile(c, 50), p99: percentile(c, 99), p999: percentile(c, 99.9) } } : undefined,
+      meanValueBytes: probe.meanValueBytes,
+      cpuShare: cpuShare(g0, g1),
+      cpuMainThreadShare: undefined,
+      simulatorsCpuShare: simulatorsCpu,
+      rssMaxMiB: Math.max(...samples.map((s) => s.rssBytes)) / 2 ** 20,
+      rssEndMiB: g1.rssBytes / 2 ** 20,
+      recordsExpected: perStream * STREAMS * RATE * seconds,
+      recordsAcknowledged: probe.count,
+      missingFrames,
+      shedFrames,
+      verifyLost: verified.report.totals.lost,
+      lost: missingFrames + shedFrames + verified.report.totals.lost,
+    };
+    console.log(JSON.stringify(run));
+    return run;
+  } catch (err) {
+    kept = true;
+    throw new Error(`${pmus} PMUs: ${(err as Error).message} (logs kept in ${logDir})`, { cause: err });
+  } finally {
+    await group.stopAll(15_000);
+    if (!kept) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function delta(a: Scrape, b: Scrape, name: string): number {
+  return b.sum(name) - a.sum(name);
+}
+
+async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, gateway: Child): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (ok(v)) return v;
+    if (!gateway.running) throw new Error('the gateway exited; see its log');
+    if (Date.now() > deadline) throw new Error('timed out waiting for the gateway');
+    await sleep(200);
+  }
+}
+
+function siteYaml(dir: string, topics: Record<string, string>): string {
+  const sources = Array.from({ length: STREAMS }, (_, i) =>
+    [
+      `  - name: pmu-${i + 1}`,
+      '    type: c37118',
+      '    transport: tcp',
+      `    address: 127.0.0.1:${FIRST_PORT + i}`,
+      `    idcode: ${i + 1}`,
+      '    analytics: { voltageBaseKv: 230, currentBaseA: 500 }',
+    ].join('\n'),
+  );
+  return [
+    'site: bench',
+    'log: { level: warn }',
+    `http: { host: 127.0.0.1, port: ${HTTP_PORT} }`,
+    'kafka:',
+    `  brokers: ["${BOOTSTRAP}"]`,
+    '  missingTopics: create',
+    '  newTopics: { partitions: 3, replicationFactor: 1 }',
+    `  topics: ${JSON.stringify(topics)}`,
+    'spool:',
+    `  dir: ${dir}/state/spool`,
+    '  maxBytes: 4294967296',
+    '  capacityHours: 0.1',
+    'state:',
+    `  dir: ${dir}/state`,
+    'sources:',
+    ...sources,
+    'analytics:',
+    '  mode: workers',
+    '',
+  ].join('\n');
+}

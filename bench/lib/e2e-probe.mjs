@@ -1,0 +1,54 @@
+// Loaded into the gateway under test with `node --import ./bench/lib/e2e-probe.mjs dist/src/main.js
+// run …` by bench/e2e.ts: measures, per record of the topic in GRIDGATE_E2E_TOPIC, the time from
+// its eventTime (the PMU frame's time stamp: the simulator sends each frame on its time stamp) to
+// Kafka's delivery report (acks=all), by wrapping KafkaProducer.produce's callback. The gateway is
+// otherwise the one users run. SIGUSR2 starts a measurement; the next SIGUSR2 writes it as JSON to
+// GRIDGATE_E2E_PROBE_OUT and stops.
+import { writeFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+
+// --import also runs in every worker thread (the analytics pool), where node-rdkafka's native
+// addon cannot be loaded a second time: the probe lives on the main thread only.
+if (isMainThread) await install();
+
+async function install() {
+const { KafkaProducer } = await import('../../dist/src/sinks/kafka/producer.js');
+
+const topic = process.env.GRIDGATE_E2E_TOPIC;
+const out = process.env.GRIDGATE_E2E_PROBE_OUT;
+const CAPACITY = 1 << 23; // 8M samples, 64 MiB: an hour at 1,000 PMUs × 60 frames/s would wrap
+const latencies = new Float64Array(CAPACITY);
+let count = 0;
+let valueBytes = 0;
+let measuring = false;
+const MARK = Buffer.from('"eventTime":');
+
+const produce = KafkaProducer.prototype.produce;
+KafkaProducer.prototype.produce = function (record, callback) {
+  if (!measuring || record.topic !== topic) return produce.call(this, record, callback);
+  const at = record.value.indexOf(MARK);
+  const eventTimeUs = at < 0 ? NaN : Number(record.value.toString('latin1', at + MARK.length, record.value.indexOf(44, at)));
+  const bytes = record.value.length;
+  return produce.call(this, record, (err, report) => {
+    if (!err && measuring) {
+      latencies[count++ % CAPACITY] = (performance.timeOrigin + performance.now()) / 1000 - eventTimeUs / 1e6;
+      valueBytes += bytes;
+    }
+    callback(err, report);
+  });
+};
+
+process.on('SIGUSR2', () => {
+  if (!measuring) {
+    count = 0;
+    valueBytes = 0;
+    measuring = true;
+    return;
+  }
+  measuring = false;
+  const n = Math.min(count, CAPACITY);
+  const sorted = latencies.slice(0, n).sort();
+  const q = (p) => (n === 0 ? null : sorted[Math.min(n - 1, Math.floor(p * n))] * 1000);
+  writeFileSync(out, JSON.stringify({ count, meanValueBytes: count ? valueBytes / count : 0, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1 - 1e-12), min: n ? sorted[0] * 1000 : null }));
+});
+}
