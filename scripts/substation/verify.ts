@@ -20,7 +20,7 @@ export function verifyTopic(topic: string, configFile: string, env: NodeJS.Proce
         try {
           resolve({ topic, report: JSON.parse(stdout) as TopicReport });
         } catch {
-          reject(new Error(`verify-topic ${topic} failed: ${err?.message ?? ''}\n${stderr}`));
+          reject(new Error(`verify-topic ${topic} failed (${err ? `${err.message}, code ${String(err.code)}, signal ${String(err.signal)}` : 'exit 0'}; ${stdout.length} bytes of output)\n${stderr}`));
         }
       },
     );

@@ -80,6 +80,16 @@ describe('gridgate verify-topic', () => {
     assert.deepEqual(report.totals, { lost: 1, lostAcrossRestarts: 1022, duplicates: 1, outOfOrder: 0 });
   });
 
+  it('writes its whole report through a pipe, far beyond the pipe buffer (1,500 streams)', async () => {
+    // The CLI used to exit before a pipe had taken the output: reports stopped at 64 KiB.
+    const topic = await createTopic('gridgate-verify-many', 3);
+    await produce(topic, Array.from({ length: 1500 }, (_, i) => ({ stream: String(i), epoch: 1, seq: 1 })));
+    const { status, report, stdout } = verify(topic);
+    assert.equal(status, 0);
+    assert.ok(stdout.length > 4 * 65536, `${stdout.length} bytes`);
+    assert.equal(report.streams.length, 1500);
+  });
+
   it('says clearly when the topic does not exist', () => {
     const run = spawnSync(process.execPath, [BIN, 'verify-topic', '--brokers', BOOTSTRAP, '--topic', 'no-such-topic-here', '--from-beginning'], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(run.status, 1);
