@@ -163,14 +163,22 @@ export class Pipeline implements Component {
     if (!sequencer) throw new Error('pipeline: emit before start');
     while (this.#head < this.#queue.length) {
       const end = Math.min(this.#queue.length, this.#head + BATCH);
-      const entries: SpoolEntry[] = [];
+      const keys: string[] = [];
+      const counters: string[] = [];
       for (let i = this.#head; i < end; i++) {
         const { source, record } = this.#queue[i]!;
         const key = `${this.#o.site}/${source}/${record.stream}`;
-        const counter = seqKey(key, record.kind);
+        keys.push(key);
+        counters.push(seqKey(key, record.kind));
+      }
+      sequencer.prepare(counters);
+      const entries: SpoolEntry[] = [];
+      for (let i = this.#head, j = 0; i < end; i++, j++) {
+        const { source, record } = this.#queue[i]!;
+        const counter = counters[j]!;
         let seq = sequencer.tryAssign(counter);
         if (seq < 0) seq = await sequencer.assign(counter);
-        entries.push(this.#encode(source, key, seq, sequencer.epoch, record));
+        entries.push(this.#encode(source, keys[j]!, seq, sequencer.epoch, record));
         this.#records.inc({ kind: record.kind });
       }
       this.#head = end;

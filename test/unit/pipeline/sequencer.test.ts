@@ -48,6 +48,16 @@ describe('epochs and per-stream seqs', () => {
     await s.close();
   });
 
+  it('reserves for every new stream of a batch at once: one wait covers 3,000 of them', async () => {
+    const s = await Sequencer.open(await tempDir('gridgate-seq-'), silent);
+    const streams = Array.from({ length: 3000 }, (_, i) => `site/pmu/${i}#pmu-frame`);
+    s.prepare(streams);
+    await s.ready();
+    const waiting = streams.filter((stream) => s.tryAssign(stream) < 0);
+    assert.deepEqual(waiting, []);
+    await s.close();
+  });
+
   it('continues exactly after a clean close: no gap', async () => {
     const dir = await tempDir('gridgate-seq-');
     const a = await Sequencer.open(dir, silent);
