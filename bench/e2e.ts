@@ -1,6 +1,6 @@
 // End to end: PMU frame sent → Kafka delivery report (acks=all), through the real gateway.
 //
-//   npm run bench:e2e [-- --pmus 10,100,1000 --seconds 20 --warmup 10]
+//   npm run bench:e2e [-- --pmus 10,100,1000 --seconds 20 --warmup 10 --profile DIR]
 //
 // For each load, ten `gridgate simulate pmu` processes (one TCP stream each, N/10 PMUs per stream,
 // 60 frames/s, 6 phasors + 2 analogs per PMU, float polar) and the gateway, run from dist/ as
@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.js';
 import { ProcessGroup, type Child } from '../scripts/substation/children.js';
-import { cpuShare, sampleProcess, type ProcSample } from '../scripts/substation/proc-stats.js';
+import { cpuShare, mainThreadCpuShare, sampleProcess, type ProcSample } from '../scripts/substation/proc-stats.js';
 import { scrape, type Scrape } from '../scripts/substation/prometheus.js';
 import { startSimulatedSite } from '../scripts/substation/simulated-site.js';
 import { verifyTopic } from '../scripts/substation/verify.js';
@@ -37,11 +37,18 @@ const FIRST_PORT = 24712;
 const { values: args } = parseArgs({
   options: {
     pmus: { type: 'string', default: '10,100,1000' },
+    // Also run these loads with analytics off: what the transport alone costs.
+    'analytics-off': { type: 'string', default: '100' },
     seconds: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '10' },
+    // Write V8 CPU profiles of the gateway's threads here (--cpu-prof), for finding where the CPU goes.
+    profile: { type: 'string' },
+    // Print the gateway's queues and memory every second while measuring.
+    watch: { type: 'boolean', default: false },
   },
 });
 const loads = args.pmus!.split(',').map(Number);
+const withoutAnalytics = args['analytics-off'] ? args['analytics-off'].split(',').map(Number) : [];
 const seconds = Number(args.seconds);
 const warmupS = Number(args.warmup);
 
@@ -52,15 +59,22 @@ interface Latency {
 }
 interface Run {
   pmus: number;
+  analytics: 'workers' | 'off';
   framesPerSecond: number;
   latencyMs: Latency & { max: number; count: number };
+  /** ingestTime − eventTime: the simulator's lateness and loopback, before the gateway. */
+  arrivalMs: Latency & { max: number };
   reference: { label: string; latencyMs: Latency } | undefined;
   meanValueBytes: number;
   cpuShare: number;
-  cpuMainThreadShare: number | undefined;
+  /** The main thread alone (decoding, the pipeline, the producer's JavaScript side). */
+  cpuMainThreadShare: number;
   simulatorsCpuShare: number;
   rssMaxMiB: number;
   rssEndMiB: number;
+  /** The main thread's V8 heap and memory outside it (Buffers, librdkafka's is not counted), at the end. */
+  heapTotalMiB: number;
+  externalMiB: number;
   recordsExpected: number;
   recordsAcknowledged: number;
   missingFrames: number;
@@ -71,21 +85,22 @@ interface Run {
 
 ensureKafka();
 const runs: Run[] = [];
-for (const pmus of loads) runs.push(await measure(pmus));
+for (const pmus of loads) runs.push(await measure(pmus, 'workers'));
+for (const pmus of withoutAnalytics) runs.push(await measure(pmus, 'off'));
 
 const targets = { cpuShareAt100: 0.25, p99MsAt100: 10, rssMiB: 250, lossAt1000: 0 };
 const ms = (v: number | undefined): string => (v === undefined || v === null ? '—' : fmt(v, 2));
 const table = [
-  '| PMUs × 60 frames/s | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads (simulators) | gateway RSS max | lost |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| PMUs × 60 frames/s | analytics | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | of it, frame → gateway (ingestTime) p50 / p99 | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators) | gateway RSS max (main V8 heap, external) | lost |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...runs.map((r) =>
-    `| ${fmt(r.pmus)} | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ` +
+    `| ${fmt(r.pmus)} | ${r.analytics} | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ${ms(r.arrivalMs.p50)} / ${ms(r.arrivalMs.p99)} ms | ` +
       `${r.reference ? `${ms(r.reference.latencyMs.p50)} / ${ms(r.reference.latencyMs.p99)} / ${ms(r.reference.latencyMs.p999)} ms` : 'not built'} | ${r.reference ? fmt(r.latencyMs.p99 / r.reference.latencyMs.p99, 2) : '—'} | ` +
-      `${fmt(100 * r.cpuShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB | ${fmt(r.lost)} |`,
+      `${fmt(100 * r.cpuShare, 1)} / ${fmt(100 * r.cpuMainThreadShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB (${fmt(r.heapTotalMiB)}, ${fmt(r.externalMiB)}) | ${fmt(r.lost)} |`,
   ),
 ];
-const at100 = runs.find((r) => r.pmus === 100);
-const at1000 = runs.find((r) => r.pmus === 1000);
+const at100 = runs.find((r) => r.pmus === 100 && r.analytics === 'workers');
+const at1000 = runs.find((r) => r.pmus === 1000 && r.analytics === 'workers');
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not run' : ok ? '**met**' : '**not met**');
 const markdown = [
   '## end to end (bench/e2e.ts)',
@@ -99,7 +114,7 @@ const markdown = [
 console.log(markdown);
 await writeResults('e2e', { machine: machine(), date: new Date().toISOString(), seconds, warmupS, streams: STREAMS, rate: RATE, targets, runs }, markdown);
 
-async function measure(pmus: number): Promise<Run> {
+async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> {
   const perStream = Math.max(1, Math.round(pmus / STREAMS));
   const dir = await mkdtemp(join(tmpdir(), `gridgate-e2e-${pmus}-`));
   const logDir = join(dir, 'logs');
@@ -110,7 +125,7 @@ async function measure(pmus: number): Promise<Run> {
     anomalies: `bench.e2e.anomalies.${suffix}`, late: `bench.e2e.late.${suffix}`, deadLetter: `bench.e2e.dlq.${suffix}`,
   };
   const siteFile = join(dir, 'site.yaml');
-  await writeFile(siteFile, siteYaml(dir, topics));
+  await writeFile(siteFile, siteYaml(dir, topics, analytics));
   const config = await loadConfig(siteFile);
   const group = new ProcessGroup();
   let kept = false;
@@ -119,7 +134,7 @@ async function measure(pmus: number): Promise<Run> {
     const probeOut = join(dir, 'probe.json');
     const gateway = group.start('gateway', ['run', '--config', siteFile], {
       logFile: join(logDir, 'gateway.log'),
-      nodeFlags: ['--import', './bench/lib/e2e-probe.mjs'],
+      nodeFlags: ['--import', './bench/lib/e2e-probe.mjs', ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [])],
       env: { GRIDGATE_E2E_TOPIC: topics.pmuFrames, GRIDGATE_E2E_PROBE_OUT: probeOut },
     });
     const metricsUrl = `http://127.0.0.1:${HTTP_PORT}/metrics`;
@@ -137,6 +152,7 @@ async function measure(pmus: number): Promise<Run> {
       await sleep(1000);
       const s = await sampleProcess(gateway.pid);
       if (s) samples.push(s);
+      if (args.watch) console.log(await watchLine(metricsUrl, s));
     }
     gateway.process.kill('SIGUSR2');
     const m1 = await scrape(metricsUrl);
@@ -153,15 +169,19 @@ async function measure(pmus: number): Promise<Run> {
     const c = await cDeliveryLatency({ bootstrap: BOOTSTRAP, topic: referenceTopic, perSecond: pmus * RATE, seconds: 6, valueBytes: probe.meanValueBytes });
     const run: Run = {
       pmus: perStream * STREAMS,
+      analytics,
       framesPerSecond: RATE * STREAMS,
       latencyMs: { p50: probe.p50, p99: probe.p99, p999: probe.p999, max: probe.max, count: probe.count },
+      arrivalMs: probe.arrival,
       reference: c ? { label: 'rdkafka_performance -l', latencyMs: { p50: percentile(c, 50), p99: percentile(c, 99), p999: percentile(c, 99.9) } } : undefined,
       meanValueBytes: probe.meanValueBytes,
       cpuShare: cpuShare(g0, g1),
-      cpuMainThreadShare: undefined,
+      cpuMainThreadShare: mainThreadCpuShare(g0, g1),
       simulatorsCpuShare: simulatorsCpu,
       rssMaxMiB: Math.max(...samples.map((s) => s.rssBytes)) / 2 ** 20,
       rssEndMiB: g1.rssBytes / 2 ** 20,
+      heapTotalMiB: m1.sum('nodejs_heap_size_total_bytes') / 2 ** 20,
+      externalMiB: m1.sum('nodejs_external_memory_bytes') / 2 ** 20,
       recordsExpected: perStream * STREAMS * RATE * seconds,
       recordsAcknowledged: probe.count,
       missingFrames,
@@ -180,6 +200,14 @@ async function measure(pmus: number): Promise<Run> {
   }
 }
 
+async function watchLine(url: string, s: ProcSample | undefined): Promise<string> {
+  const m = await scrape(url).catch(() => undefined);
+  if (!m) return 'no metrics';
+  const mib = (name: string): string => `${fmt(m.sum(name) / 2 ** 20)} MiB`;
+  const state = [...m.byLabel('gridgate_kafka_delivery_state', 'state')].find(([, v]) => v === 1)?.[0];
+  return `rss ${s ? fmt(s.rssBytes / 2 ** 20) : '?'} MiB heap ${mib('nodejs_heap_size_used_bytes')} external ${mib('nodejs_external_memory_bytes')} · pipeline queued ${fmt(m.sum('gridgate_pipeline_queued_records'))} · analytics queued ${fmt(m.sum('gridgate_analytics_queued_samples'))} · in flight ${fmt(m.sum('gridgate_kafka_in_flight'))} · spool ${fmt(m.sum('gridgate_spool_records'))} (${state}) · acked ${fmt(m.sum('gridgate_kafka_acknowledged_total'))}`;
+}
+
 function delta(a: Scrape, b: Scrape, name: string): number {
   return b.sum(name) - a.sum(name);
 }
@@ -195,7 +223,7 @@ async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutM
   }
 }
 
-function siteYaml(dir: string, topics: Record<string, string>): string {
+function siteYaml(dir: string, topics: Record<string, string>, analytics: Run['analytics']): string {
   const sources = Array.from({ length: STREAMS }, (_, i) =>
     [
       `  - name: pmu-${i + 1}`,
@@ -224,7 +252,7 @@ function siteYaml(dir: string, topics: Record<string, string>): string {
     'sources:',
     ...sources,
     'analytics:',
-    '  mode: workers',
+    `  mode: ${analytics}`,
     '',
   ].join('\n');
 }

@@ -16,21 +16,30 @@ const { KafkaProducer } = await import('../../dist/src/sinks/kafka/producer.js')
 
 const topic = process.env.GRIDGATE_E2E_TOPIC;
 const out = process.env.GRIDGATE_E2E_PROBE_OUT;
-const CAPACITY = 1 << 23; // 8M samples, 64 MiB: an hour at 1,000 PMUs × 60 frames/s would wrap
+const CAPACITY = 1 << 21; // 2M samples (16 MiB per array): 33 s at 1,000 PMUs × 60 frames/s, then it wraps
 const latencies = new Float64Array(CAPACITY);
+// ingestTime − eventTime of the same records: the part before the gateway (the simulator's timer
+// lateness and loopback TCP), so the rest is the gateway's and Kafka's.
+const arrivals = new Float64Array(CAPACITY);
 let count = 0;
 let valueBytes = 0;
 let measuring = false;
 const MARK = Buffer.from('"eventTime":');
+const INGEST = Buffer.from('"ingestTime":');
+const numberAfter = (value, mark) => {
+  const at = value.indexOf(mark);
+  return at < 0 ? NaN : Number(value.toString('latin1', at + mark.length, value.indexOf(44, at)));
+};
 
 const produce = KafkaProducer.prototype.produce;
 KafkaProducer.prototype.produce = function (record, callback) {
   if (!measuring || record.topic !== topic) return produce.call(this, record, callback);
-  const at = record.value.indexOf(MARK);
-  const eventTimeUs = at < 0 ? NaN : Number(record.value.toString('latin1', at + MARK.length, record.value.indexOf(44, at)));
+  const eventTimeUs = numberAfter(record.value, MARK);
+  const arrivalMs = (numberAfter(record.value, INGEST) - eventTimeUs) / 1000;
   const bytes = record.value.length;
   return produce.call(this, record, (err, report) => {
     if (!err && measuring) {
+      arrivals[count % CAPACITY] = arrivalMs;
       latencies[count++ % CAPACITY] = (performance.timeOrigin + performance.now()) / 1000 - eventTimeUs / 1e6;
       valueBytes += bytes;
     }
@@ -49,6 +58,15 @@ process.on('SIGUSR2', () => {
   const n = Math.min(count, CAPACITY);
   const sorted = latencies.slice(0, n).sort();
   const q = (p) => (n === 0 ? null : sorted[Math.min(n - 1, Math.floor(p * n))] * 1000);
-  writeFileSync(out, JSON.stringify({ count, meanValueBytes: count ? valueBytes / count : 0, p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1 - 1e-12), min: n ? sorted[0] * 1000 : null }));
+  const arrived = arrivals.slice(0, n).sort();
+  const qa = (p) => (n === 0 ? null : arrived[Math.min(n - 1, Math.floor(p * n))]);
+  writeFileSync(
+    out,
+    JSON.stringify({
+      count, meanValueBytes: count ? valueBytes / count : 0,
+      p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1 - 1e-12), min: n ? sorted[0] * 1000 : null,
+      arrival: { p50: qa(0.5), p99: qa(0.99), p999: qa(0.999), max: qa(1 - 1e-12) },
+    }),
+  );
 });
 }

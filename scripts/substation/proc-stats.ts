@@ -7,32 +7,39 @@ export interface ProcSample {
   at: number;
   rssBytes: number;
   fds: number;
-  /** User + system CPU seconds since the process started. */
+  /** User + system CPU seconds since the process started, all threads. */
   cpuSeconds: number;
+  /** The same, of the main thread alone (the event loop). */
+  mainThreadCpuSeconds: number;
 }
 
 const TICKS_PER_SECOND = 100; // sysconf(_SC_CLK_TCK) on Linux
 
 export async function sampleProcess(pid: number): Promise<ProcSample | undefined> {
   try {
-    const [status, stat, fds] = await Promise.all([
+    const [status, stat, mainStat, fds] = await Promise.all([
       readFile(`/proc/${pid}/status`, 'utf8'),
       readFile(`/proc/${pid}/stat`, 'utf8'),
+      readFile(`/proc/${pid}/task/${pid}/stat`, 'utf8'),
       readdir(`/proc/${pid}/fd`),
     ]);
     const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
-    // Fields after the command name (which may contain spaces), from its closing parenthesis:
-    // utime and stime are fields 14 and 15 of the line, so 11 and 12 after the state.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return { at: Date.now(), rssBytes: rssKb * 1024, fds: fds.length, cpuSeconds: ticks / TICKS_PER_SECOND };
+    return { at: Date.now(), rssBytes: rssKb * 1024, fds: fds.length, cpuSeconds: cpuOf(stat), mainThreadCpuSeconds: cpuOf(mainStat) };
   } catch {
     return undefined; // exited meanwhile
   }
 }
 
+function cpuOf(stat: string): number {
+  // Fields after the command name (which may contain spaces), from its closing parenthesis:
+  // utime and stime are fields 14 and 15 of the line, so 11 and 12 after the state.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
 /** CPU used between two samples, as a share of one core (1 = 100 %). */
 export const cpuShare = (a: ProcSample, b: ProcSample): number => (b.cpuSeconds - a.cpuSeconds) / ((b.at - a.at) / 1000);
+export const mainThreadCpuShare = (a: ProcSample, b: ProcSample): number => (b.mainThreadCpuSeconds - a.mainThreadCpuSeconds) / ((b.at - a.at) / 1000);
 
 /** Least-squares slope of y over x. */
 export function slope(points: readonly { x: number; y: number }[]): number {
