@@ -25,6 +25,7 @@ import { cpuShare, mainThreadCpuShare, sampleProcess, type ProcSample } from '..
 import { scrape, type Scrape } from '../scripts/substation/prometheus.js';
 import { startSimulatedSite } from '../scripts/substation/simulated-site.js';
 import { verifyTopic } from '../scripts/substation/verify.js';
+import { kafkaEnv } from '../test/helpers/kafka-env.mjs';
 import { BOOTSTRAP, createTopic, ensureKafka } from '../test/helpers/kafka.js';
 import { cDeliveryLatency } from './lib/rdkafka-performance.js';
 import { fmt, machine, percentile, writeResults } from './lib/report.js';
@@ -70,6 +71,8 @@ interface Run {
   /** The main thread alone (decoding, the pipeline, the producer's JavaScript side). */
   cpuMainThreadShare: number;
   simulatorsCpuShare: number;
+  /** The broker's JVM: it shares the two cores. */
+  brokerCpuShare: number | undefined;
   rssMaxMiB: number;
   rssEndMiB: number;
   /** The main thread's V8 heap and memory outside it (Buffers, librdkafka's is not counted), at the end. */
@@ -91,12 +94,12 @@ for (const pmus of withoutAnalytics) runs.push(await measure(pmus, 'off'));
 const targets = { cpuShareAt100: 0.25, p99MsAt100: 10, rssMiB: 250, lossAt1000: 0 };
 const ms = (v: number | undefined): string => (v === undefined || v === null ? '—' : fmt(v, 2));
 const table = [
-  '| PMUs × 60 frames/s | analytics | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | of it, frame → gateway (ingestTime) p50 / p99 | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators) | gateway RSS max (main V8 heap, external) | lost |',
+  '| PMUs × 60 frames/s | analytics | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | of it, frame → gateway (ingestTime) p50 / p99 | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (main V8 heap, external) | lost |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...runs.map((r) =>
     `| ${fmt(r.pmus)} | ${r.analytics} | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ${ms(r.arrivalMs.p50)} / ${ms(r.arrivalMs.p99)} ms | ` +
       `${r.reference ? `${ms(r.reference.latencyMs.p50)} / ${ms(r.reference.latencyMs.p99)} / ${ms(r.reference.latencyMs.p999)} ms` : 'not built'} | ${r.reference ? fmt(r.latencyMs.p99 / r.reference.latencyMs.p99, 2) : '—'} | ` +
-      `${fmt(100 * r.cpuShare, 1)} / ${fmt(100 * r.cpuMainThreadShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB (${fmt(r.heapTotalMiB)}, ${fmt(r.externalMiB)}) | ${fmt(r.lost)} |`,
+      `${fmt(100 * r.cpuShare, 1)} / ${fmt(100 * r.cpuMainThreadShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %, ${r.brokerCpuShare === undefined ? '?' : fmt(100 * r.brokerCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB (${fmt(r.heapTotalMiB)}, ${fmt(r.externalMiB)}) | ${fmt(r.lost)} |`,
   ),
 ];
 const at100 = runs.find((r) => r.pmus === 100 && r.analytics === 'workers');
@@ -146,6 +149,8 @@ async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> 
     const sims = group.children().filter((c) => c !== gateway);
     const g0 = (await sampleProcess(gateway.pid))!;
     const s0 = await Promise.all(sims.map((s) => sampleProcess(s.pid)));
+    const brokerPid = Number(await readFile(join(kafkaEnv().KAFKA_DATA_DIR, 'kafka.pid'), 'utf8').catch(() => 'NaN'));
+    const b0 = await sampleProcess(brokerPid);
     const samples: ProcSample[] = [g0];
     const end = Date.now() + seconds * 1000;
     while (Date.now() < end) {
@@ -158,6 +163,7 @@ async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> 
     const m1 = await scrape(metricsUrl);
     const g1 = samples.at(-1)!;
     const s1 = await Promise.all(sims.map((s) => sampleProcess(s.pid)));
+    const b1 = await sampleProcess(brokerPid);
     const probe = await waitFor(async () => JSON.parse(await readFile(probeOut, 'utf8').catch(() => 'null')), (p) => p !== null, 10_000, gateway);
     const missingFrames = delta(m0, m1, 'gridgate_c37118_missing_frames_total');
     const shedFrames = delta(m0, m1, 'gridgate_c37118_shed_frames_total');
@@ -178,6 +184,7 @@ async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> 
       cpuShare: cpuShare(g0, g1),
       cpuMainThreadShare: mainThreadCpuShare(g0, g1),
       simulatorsCpuShare: simulatorsCpu,
+      brokerCpuShare: b0 && b1 ? cpuShare(b0, b1) : undefined,
       rssMaxMiB: Math.max(...samples.map((s) => s.rssBytes)) / 2 ** 20,
       rssEndMiB: g1.rssBytes / 2 ** 20,
       heapTotalMiB: m1.sum('nodejs_heap_size_total_bytes') / 2 ** 20,

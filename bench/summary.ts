@@ -174,8 +174,10 @@ function e2e(j: Json): Row[] {
   return (Array.isArray(j?.runs) ? j.runs : []).flatMap((r: Json) => {
     const pmus = r?.pmus;
     if (!ok(pmus)) return [];
-    const what = `end to end, ${fmt(pmus)} PMUs × 60 frames/s`;
-    const at100 = pmus === 100;
+    const off = r?.analytics === 'off';
+    const what = `end to end, ${fmt(pmus)} PMUs × 60 frames/s${off ? ', analytics off' : ''}`;
+    // The targets are for the gateway as shipped (analytics on); the analytics-off run shows the transport's share.
+    const at100 = pmus === 100 && !off;
     const p99 = r?.latencyMs?.p99;
     const refP99 = r?.reference?.latencyMs?.p99;
     const mb = r?.rssMaxMiB * 1.048576;
@@ -211,11 +213,12 @@ function e2e(j: Json): Row[] {
         ? row(r?.lost, () => ({
             benchmark: 'e2e',
             what: `${what}: sustained without loss`,
-            ours: `${fmt(r?.lost)} lost; ${n(r?.recordsAcknowledged)} of ${n(r?.recordsExpected)} records acknowledged${ok(r?.framesPerSecond) ? `, ${fmt(r.framesPerSecond)} frames/s` : ''}`,
+            ours: `${fmt(r?.lost)} lost; ${n(r?.recordsAcknowledged)} of ${n(r?.recordsExpected)} PMU records acknowledged in the measured window`,
             reference: '—',
             ratio: '—',
-            target: 'nothing lost',
-            met: met(r?.lost === 0),
+            // Sustained: keeping up (the offered rate acknowledged), not only losing nothing.
+            target: 'nothing lost, ≥ 99 % of the offered rate acknowledged',
+            met: met(r?.lost === 0 && r?.recordsAcknowledged >= 0.99 * r?.recordsExpected),
           }))
         : []),
     ];
