@@ -127,7 +127,7 @@ async function draw(): Promise<void> {
   } catch {
     // The gateway is stopping or restarting: show what we had.
   }
-  const lines = renderStatus(view, tty);
+  const lines = renderStatus(view, tty, process.stdout.columns ?? 120);
   if (tty) process.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}\n\nCtrl-C stops everything.  kcat -b ${broker.bootstrap} -t grid.anomalies -C -e  to read a topic yourself.\n`);
   else process.stdout.write(`${lines[0]}  |${lines.find((l) => l.startsWith('  acknowledged')) ?? ''}\n`);
 }

@@ -29,7 +29,7 @@ const GREEN = '\x1b[32m';
 const YELLOW = '\x1b[33m';
 const RESET = '\x1b[0m';
 
-export function renderStatus(s: ViewState, colour: boolean): string[] {
+export function renderStatus(s: ViewState, colour: boolean, width = 120): string[] {
   const c = (code: string, text: string): string => (colour ? `${code}${text}${RESET}` : text);
   const elapsed = Math.round((Date.now() - s.startedAt) / 1000);
   const lines = [
@@ -74,9 +74,12 @@ export function renderStatus(s: ViewState, colour: boolean): string[] {
     lines.push('  (waiting for the gateway\'s metrics)');
   }
 
-  lines.push('', c(BOLD, 'TOPICS (records read back from Kafka)'));
-  const topics = [...(s.tail?.topics ?? [])].map(([t, n]) => `${t} ${n}`);
-  lines.push(`  ${topics.join('   ')}`);
+  lines.push('', c(BOLD, 'TOPICS (read back from Kafka: records so far, and the latest one)'));
+  for (const [topic, count] of s.tail?.topics ?? []) {
+    const last = s.tail?.last.get(topic);
+    const tail = last ? `${last.key}  ${last.text}` : '';
+    lines.push(`  ${pad(topic, 18)} ${padLeft(String(count), 7)}  ${c(DIM, tail.slice(0, Math.max(20, width - 30)))}`);
+  }
 
   lines.push('', c(BOLD, `ANOMALIES (${s.tail?.anomalyCount ?? 0} so far, newest first)`));
   for (const a of s.tail?.anomalies ?? []) lines.push(`  ${new Date(a.at).toISOString().slice(11, 23)}  ${a.text}`);

@@ -19,8 +19,16 @@ export interface AnomalyView {
 
 const MAX_ANOMALIES = 8;
 
+export interface LastRecord {
+  key: string;
+  /** The value's first characters, as kcat would print them. */
+  text: string;
+}
+
 export class TopicTail {
   readonly topics = new Map<string, number>();
+  /** Each topic's latest record: the tail a `kcat -C -o -1` would show. */
+  readonly last = new Map<string, LastRecord>();
   readonly sources = new Map<string, SourceView>();
   readonly anomalies: AnomalyView[] = [];
   anomalyCount = 0;
@@ -56,12 +64,18 @@ export class TopicTail {
 
   #take(message: Kafka.Message): void {
     this.topics.set(message.topic, (this.topics.get(message.topic) ?? 0) + 1);
+    const text = message.value?.toString('utf8') ?? '';
+    const key = message.key?.toString('utf8') ?? '';
     let r: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     try {
-      r = JSON.parse(message.value?.toString('utf8') ?? '');
+      r = JSON.parse(text);
     } catch {
+      this.last.set(message.topic, { key, text: text.slice(0, 400) });
       return;
     }
+    // The envelope in short (epoch:seq, quality), then the record's own fields.
+    const { site, source, stream, epoch, seq, eventTime, ingestTime, quality, ...body } = r; // eslint-disable-line @typescript-eslint/no-unused-vars
+    this.last.set(message.topic, { key, text: `${epoch}:${seq} ${quality?.level ?? '?'} ${JSON.stringify(body).slice(0, 400)}` });
     if (r.window && r.kind && r.state) {
       this.anomalyCount++;
       this.anomalies.unshift({ at: r.eventTime / 1000, text: describeAnomaly(r) });
