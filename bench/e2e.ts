@@ -63,7 +63,7 @@ interface Run {
   analytics: 'workers' | 'off';
   framesPerSecond: number;
   latencyMs: Latency & { max: number; count: number };
-  /** ingestTime − eventTime: the simulator's lateness and loopback, before the gateway. */
+  /** ingestTime − eventTime: the simulator's lateness, loopback, and the wait for the gateway's event loop to read the socket. */
   arrivalMs: Latency & { max: number };
   reference: { label: string; latencyMs: Latency } | undefined;
   meanValueBytes: number;
@@ -94,7 +94,7 @@ for (const pmus of withoutAnalytics) runs.push(await measure(pmus, 'off'));
 const targets = { cpuShareAt100: 0.25, p99MsAt100: 10, rssMiB: 250, lossAt1000: 0 };
 const ms = (v: number | undefined): string => (v === undefined || v === null ? '—' : fmt(v, 2));
 const table = [
-  '| PMUs × 60 frames/s | analytics | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | of it, frame → gateway (ingestTime) p50 / p99 | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (main V8 heap, external) | lost |',
+  '| PMUs × 60 frames/s | analytics | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | of it, frame → read by the gateway (ingestTime) p50 / p99 | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (main V8 heap, external) | lost |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...runs.map((r) =>
     `| ${fmt(r.pmus)} | ${r.analytics} | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ${ms(r.arrivalMs.p50)} / ${ms(r.arrivalMs.p99)} ms | ` +

@@ -18,8 +18,8 @@ const topic = process.env.GRIDGATE_E2E_TOPIC;
 const out = process.env.GRIDGATE_E2E_PROBE_OUT;
 const CAPACITY = 1 << 21; // 2M samples (16 MiB per array): 33 s at 1,000 PMUs × 60 frames/s, then it wraps
 const latencies = new Float64Array(CAPACITY);
-// ingestTime − eventTime of the same records: the part before the gateway (the simulator's timer
-// lateness and loopback TCP), so the rest is the gateway's and Kafka's.
+// ingestTime − eventTime of the same records: until the gateway read the frame (the simulator's
+// timer lateness, loopback TCP, and the wait for the gateway's event loop to get to the socket).
 const arrivals = new Float64Array(CAPACITY);
 let count = 0;
 let valueBytes = 0;
