@@ -71,7 +71,8 @@ const group = new ProcessGroup();
 const view: ViewState = { config, startedAt: Date.now(), broker: broker.bootstrap, brokerUp: false, previousCounts: new Map(), events: [] };
 let tail: TopicTail | undefined;
 let gateway: Child | undefined;
-let stopping: Promise<number> | undefined;
+let refresh: NodeJS.Timeout | undefined;
+let stopping: Promise<never> | undefined;
 let stopRequestedAt = 0;
 
 process.on('SIGINT', () => void stop('Ctrl-C'));
@@ -84,7 +85,7 @@ try {
   await rm(dir, { recursive: true, force: true });
   await mkdir(logDir, { recursive: true });
   process.stdout.write(`gridgate demo: everything in ${dir} (logs in ${logDir})\nstarting the Kafka broker on ${broker.bootstrap} (first run: fetching its jars from Maven Central)…\n`);
-  await broker.start();
+  await startBroker();
   view.brokerUp = true;
   say(`Kafka broker up on ${broker.bootstrap}`);
 
@@ -100,19 +101,10 @@ try {
   await tail.start();
   view.tail = tail;
 
-  const refresh = setInterval(() => void draw(), tty ? 1000 : 5000);
+  // From here the refresh timer keeps us alive; stop() (Ctrl-C, SIGTERM, --seconds) exits.
+  refresh = setInterval(() => void draw(), tty ? 1000 : 5000);
   if (outageS > 0) void outage();
   if (runForS !== undefined) setTimeout(() => void stop(`--seconds ${runForS}`), runForS * 1000).unref();
-  const code = await new Promise<number>((done) => {
-    const wait = setInterval(() => {
-      if (stopping) {
-        clearInterval(wait);
-        clearInterval(refresh);
-        void stopping.then(done);
-      }
-    }, 200);
-  });
-  process.exit(code);
 } catch (err) {
   process.stderr.write(`demo: ${(err as Error).message}\n`);
   await shutdown();
@@ -146,7 +138,7 @@ async function outage(): Promise<void> {
   }
   if (stopping) return;
   view.outage = 'outage over: broker starting';
-  await broker.start();
+  await startBroker();
   view.brokerUp = true;
   const upAt = Date.now();
   say('broker back: replaying the spool in order, per stream, before new records');
@@ -163,7 +155,8 @@ async function outage(): Promise<void> {
   for (const line of view.verify) say(line);
 }
 
-function stop(reason: string): Promise<number> {
+/** Stop everything in order, check every topic, and exit: 0 when every topic is clean. */
+function stop(reason: string): Promise<never> {
   if (stopping) {
     // A terminal may deliver one Ctrl-C twice (e.g. through a wrapper); a second press is deliberate.
     if (Date.now() - stopRequestedAt < 1000) return stopping;
@@ -172,6 +165,7 @@ function stop(reason: string): Promise<number> {
   }
   stopRequestedAt = Date.now();
   stopping = (async () => {
+    clearInterval(refresh);
     if (live) {
       await draw();
       live = false;
@@ -194,13 +188,21 @@ function stop(reason: string): Promise<number> {
     }
     await shutdown();
     process.stdout.write(`demo stopped. Logs: ${logDir}\n`);
-    return clean ? 0 : 1;
+    process.exit(clean ? 0 : 1);
   })();
   return stopping;
 }
 
+/** The broker's JVM outlives kafka-local start: a stop during a start waits for it, or the JVM stays behind. */
+let brokerStarting: Promise<void> | undefined;
+function startBroker(): Promise<void> {
+  brokerStarting = broker.start();
+  return brokerStarting;
+}
+
 async function shutdown(): Promise<void> {
   await group.stopAll(10_000);
+  await brokerStarting?.catch(() => undefined);
   await broker.stop().catch(() => undefined);
 }
 
