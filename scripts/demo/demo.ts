@@ -72,6 +72,7 @@ const view: ViewState = { config, startedAt: Date.now(), broker: broker.bootstra
 let tail: TopicTail | undefined;
 let gateway: Child | undefined;
 let refresh: NodeJS.Timeout | undefined;
+let brokerStarting: Promise<void> | undefined;
 let stopping: Promise<never> | undefined;
 let stopRequestedAt = 0;
 
@@ -194,7 +195,6 @@ function stop(reason: string): Promise<never> {
 }
 
 /** The broker's JVM outlives kafka-local start: a stop during a start waits for it, or the JVM stays behind. */
-let brokerStarting: Promise<void> | undefined;
 function startBroker(): Promise<void> {
   brokerStarting = broker.start();
   return brokerStarting;
