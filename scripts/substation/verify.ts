@@ -4,6 +4,8 @@ import { BIN } from './children.js';
 
 // `gridgate verify-topic --json` for each topic of a site, run as an operator would run it.
 
+const VERIFY_TIMEOUT_MS = 15 * 60_000;
+
 export interface TopicVerdict {
   topic: string;
   report: TopicReport;
@@ -13,8 +15,9 @@ export function verifyTopic(topic: string, configFile: string, env: NodeJS.Proce
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [BIN, 'verify-topic', '--topic', topic, '--from-beginning', '--config', configFile, '--json'],
-      { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 * 2 ** 20, timeout: 300_000 },
+      // An hour of a soak is millions of records, and the topics are read at once: give it time.
+      [BIN, 'verify-topic', '--topic', topic, '--from-beginning', '--config', configFile, '--json', '--timeout-ms', String(VERIFY_TIMEOUT_MS)],
+      { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 256 * 2 ** 20, timeout: VERIFY_TIMEOUT_MS + 60_000 },
       (err, stdout, stderr) => {
         // Exit 1 means "not clean": the report says why. Anything else without a report is a failure.
         try {

@@ -152,7 +152,9 @@ try {
 } finally {
   stopSampling = true;
   await group.stopAll(10_000);
-  await broker.wipe().catch(() => undefined);
+  // After a failure the topics stay (broker stopped, data kept) for verify-topic by hand.
+  if (failures.length === 0) await broker.wipe().catch(() => undefined);
+  else await broker.stop().catch(() => undefined);
   if (failures.length === 0 && !args.dir) await rm(dir, { recursive: true, force: true });
 }
 if (failures.length > 0) {
