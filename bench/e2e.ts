@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.js';
-import { ProcessGroup, type Child } from '../scripts/substation/children.js';
+import { ProcessGroup } from '../scripts/substation/children.js';
 import { cpuShare, mainThreadCpuShare, sampleProcess, type ProcSample } from '../scripts/substation/proc-stats.js';
 import { scrape, type Scrape } from '../scripts/substation/prometheus.js';
 import { startSimulatedSite } from '../scripts/substation/simulated-site.js';
@@ -141,7 +141,7 @@ async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> 
       env: { GRIDGATE_E2E_TOPIC: topics.pmuFrames, GRIDGATE_E2E_PROBE_OUT: probeOut },
     });
     const metricsUrl = `http://127.0.0.1:${HTTP_PORT}/metrics`;
-    await waitFor(async () => (await scrape(metricsUrl).catch(() => undefined))?.sum('gridgate_kafka_acknowledged_total') ?? 0, (n) => n > 0, 60_000, gateway);
+    await gateway.until(async () => (await scrape(metricsUrl).catch(() => undefined))?.sum('gridgate_kafka_acknowledged_total') ?? 0, (n) => n > 0, 60_000, 'delivering to Kafka');
     await sleep(warmupS * 1000);
 
     gateway.process.kill('SIGUSR2');
@@ -164,7 +164,7 @@ async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> 
     const g1 = samples.at(-1)!;
     const s1 = await Promise.all(sims.map((s) => sampleProcess(s.pid)));
     const b1 = await sampleProcess(brokerPid);
-    const probe = await waitFor(async () => JSON.parse(await readFile(probeOut, 'utf8').catch(() => 'null')), (p) => p !== null, 10_000, gateway);
+    const probe = await gateway.until(async () => JSON.parse(await readFile(probeOut, 'utf8').catch(() => 'null')), (p) => p !== null, 10_000, 'done writing its probe');
     const missingFrames = delta(m0, m1, 'gridgate_c37118_missing_frames_total');
     const shedFrames = delta(m0, m1, 'gridgate_c37118_shed_frames_total');
     await gateway.stop(60_000);
@@ -219,16 +219,6 @@ function delta(a: Scrape, b: Scrape, name: string): number {
   return b.sum(name) - a.sum(name);
 }
 
-async function waitFor<T>(get: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, gateway: Child): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (!gateway.running) throw new Error('the gateway exited; see its log');
-    if (Date.now() > deadline) throw new Error('timed out waiting for the gateway');
-    await sleep(200);
-  }
-}
 
 function siteYaml(dir: string, topics: Record<string, string>, analytics: Run['analytics']): string {
   const sources = Array.from({ length: STREAMS }, (_, i) =>

@@ -95,7 +95,8 @@ try {
   for (const t of site.trusted) say(`trusted the OPC UA simulator's certificate for ${t.source} (${t.thumbprint.slice(0, 16)}…), as \`gridgate opcua trust\` would`);
 
   gateway = group.start('gateway', ['run', '--config', CONFIG], { logFile: join(logDir, 'gateway.log'), env });
-  await waitReady(`http://${config.http.host}:${config.http.port}/readyz`, gateway);
+  const readyz = `http://${config.http.host}:${config.http.port}/readyz`;
+  await gateway.until(() => fetch(readyz).then((r) => r.ok, () => false), Boolean, 60_000, 'ready (/readyz)');
   view.startedAt = Date.now();
   say(`gridgate running: node dist/src/main.js run --config ${CONFIG} (pid ${gateway.pid}; log ${join(logDir, 'gateway.log')})`);
   tail = new TopicTail(broker.bootstrap, topics);
@@ -204,15 +205,4 @@ async function shutdown(): Promise<void> {
   await group.stopAll(10_000);
   await brokerStarting?.catch(() => undefined);
   await broker.stop().catch(() => undefined);
-}
-
-async function waitReady(url: string, child: Child): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (!child.running) throw new Error(`the gateway exited; see ${join(logDir, 'gateway.log')}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    await sleep(250);
-  }
-  throw new Error(`the gateway was not ready within 60 s; see ${join(logDir, 'gateway.log')}`);
 }

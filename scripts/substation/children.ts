@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // The processes of a simulated substation (simulators, the gateway), run from dist/ as installed:
 // each child's output goes to a log file, a simulator's one JSON status line is read off its
@@ -26,10 +27,12 @@ export class Child {
   /** The JSON status line, for children started with statusLine. */
   readonly ready: Promise<Record<string, unknown>>;
   readonly #log: WriteStream;
+  readonly #logFile: string;
 
   constructor(name: string, args: string[], options: ChildOptions) {
     if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
     this.name = name;
+    this.#logFile = options.logFile;
     this.#log = createWriteStream(options.logFile, { flags: 'a' });
     this.process = spawn(process.execPath, [...(options.nodeFlags ?? []), BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,6 +77,18 @@ export class Child {
 
   get running(): boolean {
     return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Poll `get` every 200 ms until `ok` says yes; fails when this child exits first, or after timeoutMs. */
+  async until<T>(get: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await get();
+      if (ok(value)) return value;
+      if (!this.running) throw new Error(`${this.name} exited before ${what}; see ${this.#logFile}`);
+      if (Date.now() > deadline) throw new Error(`${this.name}: not ${what} within ${timeoutMs / 1000} s; see ${this.#logFile}`);
+      await sleep(200);
+    }
   }
 
   /** SIGTERM, then SIGKILL after timeoutMs; resolves with the exit code (null when killed). */

@@ -165,12 +165,9 @@ log('passed');
 
 async function startGateway(): Promise<Child> {
   const child = group.start('gateway', ['run', '--config', siteFile], { logFile: join(logDir, 'gateway.log'), env });
-  const deadline = Date.now() + 60_000;
   // /healthz, not /readyz: after the kill the broker may be down, and the gateway is alive but not ready.
-  while (!(await fetch(metricsUrl.replace('/metrics', '/healthz')).then((r) => r.ok, () => false))) {
-    if (!child.running || Date.now() > deadline) throw new Error(`the gateway did not come up; see ${logDir}/gateway.log`);
-    await sleep(200);
-  }
+  const healthz = metricsUrl.replace('/metrics', '/healthz');
+  await child.until(() => fetch(healthz).then((r) => r.ok, () => false), Boolean, 60_000, 'up (/healthz)');
   instances.push({ pid: child.pid, startedAt: Date.now(), samples: [] });
   return child;
 }
