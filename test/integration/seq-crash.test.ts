@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { seededRandom } from '../helpers/wait.js';
+import { seededRandom, until } from '../helpers/wait.js';
 import { tempDir } from '../helpers/spool.js';
 
 // kill -9 of a process handing out seqs, at random moments: after each restart the epoch is higher
@@ -20,6 +20,9 @@ describe('seqs under SIGKILL', () => {
       const logFile = join(dir, `run-${kill}.log`);
       const child = spawn(process.execPath, ['test/fixtures/seq-writer.mjs', dir, logFile], { stdio: ['ignore', 'ignore', 'inherit'] });
       const exited = once(child, 'exit');
+      // Three kills in four land after the process opened its epoch (how long that takes depends
+      // on the machine's load, so wait for it), the fourth wherever the start has got to.
+      if (kill % 4 !== 0) await until(async () => /^E \d+$/m.test(await readFile(logFile, 'utf8').catch(() => '')), `run ${kill} opened its epoch`, 30_000);
       await new Promise((r) => setTimeout(r, 60 + random() * 240));
       child.kill('SIGKILL');
       await exited;
