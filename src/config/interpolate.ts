@@ -1,7 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 // `${ENV_VAR}` references in string values, resolved from the environment before validation;
 // `${ENV_VAR:-default}` falls back to the default when the variable is unset or empty (as in the
-// shell), e.g. `${STATE_DIRECTORY:-/var/lib/gridgate/north}/spool`. `$${` writes a literal `${`. An
-// unset variable without a default is a problem named by the variable, never by a value. The JSON
+// shell), e.g. `${STATE_DIRECTORY:-/var/lib/gridgate/north}/spool`. `${credential:ID}` is the
+// content of systemd credential ID (LoadCredential=ID:…, read from $CREDENTIALS_DIRECTORY/ID, one
+// trailing newline dropped), for secrets systemd cannot put in the environment. `$${` writes a
+// literal `${`. An unset variable without a default, or a missing or empty credential, is a problem
+// named by the variable or credential, never by a value. The JSON
 // pointers of values that came from the environment alone are returned, so the schema's `secret`
 // keyword can insist that a secret came from a reference and not from the file (a default is text
 // in the file, so it does not count).
@@ -14,6 +20,7 @@ export interface Interpolation {
 
 const REFERENCE = /\$\$\{|\$\{([^}]*)\}?/g;
 const REFERENCE_BODY = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
+const CREDENTIAL_BODY = /^credential:([A-Za-z0-9_][A-Za-z0-9_.-]*)$/;
 
 /** Replace references in place inside a plain JSON-like tree (objects, arrays, scalars). */
 export function interpolateEnv(root: unknown, env: NodeJS.ProcessEnv): Interpolation {
@@ -47,6 +54,8 @@ function resolve(text: string, pointer: string, env: NodeJS.ProcessEnv, out: Int
       out.problems.push({ pointer, message: 'unterminated ${...} reference (write $${ for a literal ${)' });
       return '';
     }
+    const credential = CREDENTIAL_BODY.exec(body ?? '');
+    if (credential) return readCredential(credential[1]!, pointer, env, out);
     const parsed = REFERENCE_BODY.exec(body ?? '');
     if (!parsed) {
       out.problems.push({ pointer, message: `"\${${body ?? ''}}" is not a valid environment variable reference` });
@@ -65,5 +74,22 @@ function resolve(text: string, pointer: string, env: NodeJS.ProcessEnv, out: Int
     return found;
   });
   if (referenced && !defaulted) out.interpolated.add(pointer);
+  return value;
+}
+
+function readCredential(id: string, pointer: string, env: NodeJS.ProcessEnv, out: Interpolation): string {
+  const dir = env['CREDENTIALS_DIRECTORY'];
+  if (!dir) {
+    out.problems.push({ pointer, message: `credential ${id}: CREDENTIALS_DIRECTORY is not set (the unit needs LoadCredential=${id}:FILE)` });
+    return '';
+  }
+  let value: string;
+  try {
+    value = readFileSync(join(dir, id), 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    out.problems.push({ pointer, message: `credential ${id}: cannot read ${join(dir, id)} (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+    return '';
+  }
+  if (value === '') out.problems.push({ pointer, message: `credential ${id} is empty (is its file under /etc/gridgate/credentials/ missing?)` });
   return value;
 }

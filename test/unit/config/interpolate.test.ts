@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { interpolateEnv } from '../../../src/config/interpolate.js';
 
@@ -39,5 +42,28 @@ describe('${ENV} interpolation', () => {
     const tree = { a: '${EMPTY}' };
     assert.deepEqual(interpolateEnv(tree, { EMPTY: '' }).problems, []);
     assert.equal(tree.a, '');
+  });
+
+  it('reads ${credential:ID} from $CREDENTIALS_DIRECTORY/ID without its trailing newline, and counts it as a reference', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridgate-creds-'));
+    writeFileSync(join(dir, 'kafka-password'), 's3cret\n');
+    const tree = { password: '${credential:kafka-password}' };
+    const { interpolated, problems } = interpolateEnv(tree, { CREDENTIALS_DIRECTORY: dir });
+    assert.deepEqual(problems, []);
+    assert.equal(tree.password, 's3cret');
+    assert.deepEqual([...interpolated], ['/password']);
+  });
+
+  it('names the credential, never a value, when it cannot be had: no CREDENTIALS_DIRECTORY, no file, an empty file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridgate-creds-'));
+    writeFileSync(join(dir, 'empty'), '');
+    assert.deepEqual(interpolateEnv({ a: '${credential:kafka-password}' }, {}).problems, [
+      { pointer: '/a', message: 'credential kafka-password: CREDENTIALS_DIRECTORY is not set (the unit needs LoadCredential=kafka-password:FILE)' },
+    ]);
+    const { problems } = interpolateEnv({ a: '${credential:missing}', b: '${credential:empty}' }, { CREDENTIALS_DIRECTORY: dir });
+    assert.deepEqual(problems, [
+      { pointer: '/a', message: `credential missing: cannot read ${join(dir, 'missing')} (ENOENT)` },
+      { pointer: '/b', message: 'credential empty is empty (is its file under /etc/gridgate/credentials/ missing?)' },
+    ]);
   });
 });
