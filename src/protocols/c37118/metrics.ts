@@ -15,6 +15,7 @@ export interface C37118Metrics {
   configRequests: Counter<'source' | 'frame'>;
   rejectedDatagrams: Counter<'source'>;
   shed: Counter<'source'>;
+  unsynced: Counter<'source' | 'reason'>;
 }
 
 const cache = new WeakMap<Registry, C37118Metrics>();
@@ -37,6 +38,12 @@ export function c37118Metrics(registry: Registry): C37118Metrics {
       name: 'gridgate_c37118_duplicate_frames_total',
       help: 'Frames with a time already seen (duplicates) or earlier than the last (out of order), per PMU.',
       labelNames: ['source', 'pmu'],
+      registers,
+    }),
+    unsynced: new Counter({
+      name: 'gridgate_c37118_unsynced_records_total',
+      help: 'PMU records whose STAT or time quality says the clock is not trustworthy, by reason: sync_lost, time_unlocked (10 s or more), clock_failure.',
+      labelNames: ['source', 'reason'],
       registers,
     }),
     connected: new Gauge({ name: 'gridgate_c37118_connected', help: '1 while the source receives from its device.', labelNames: ['source'], registers }),

@@ -280,6 +280,7 @@ export class C37118Source implements Component {
     const records: SourceRecord[] = [];
     const ingestUs = nowUs();
     const counts = new Map<FrameType, number>();
+    const unsynced = { sync_lost: 0, time_unlocked: 0, clock_failure: 0 };
     for (;;) {
       const out = flush ? framer.flush() : framer.next();
       if (out.kind === 'none') break;
@@ -299,6 +300,12 @@ export class C37118Source implements Component {
         case 'data':
           this.#onData(decoded.columns.stat, decoded.columns.eventTimeUs);
           pmuFrameRecords(decoded.columns, ingestUs, 0, records);
+          for (let p = 0; p < decoded.columns.layout.pmuCount; p++) {
+            const q = decoded.columns.quality[p]!;
+            if (q & Quality.SYNC_LOST) unsynced.sync_lost++;
+            if (q & Quality.TIME_UNLOCKED) unsynced.time_unlocked++;
+            if (q & Quality.CLOCK_FAILURE) unsynced.clock_failure++;
+          }
           break;
         case 'config':
           if (decoded.active) this.#onConfig(decoded.config.dataRate, decoded.config.pmus.map((p) => p.cfgcnt));
@@ -317,6 +324,7 @@ export class C37118Source implements Component {
       }
     }
     for (const [type, n] of counts) this.#m.frames.inc({ source: this.#c.name, type: FRAME_TYPE_NAMES[type] }, n);
+    for (const [reason, n] of Object.entries(unsynced)) if (n > 0) this.#m.unsynced.inc({ source: this.#c.name, reason }, n);
     if (records.length > 0 && !this.#ctx.emit(records)) this.#pause();
   }
 

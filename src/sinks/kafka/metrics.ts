@@ -14,6 +14,7 @@ export interface KafkaMetrics {
   spooled: Counter;
   replayed: Counter;
   deliveryState: Gauge<'state'>;
+  clientErrors: Counter<'reason'>;
 }
 
 export function createKafkaMetrics(registry: Registry): KafkaMetrics {
@@ -65,6 +66,12 @@ export function createKafkaMetrics(registry: Registry): KafkaMetrics {
       name: 'gridgate_kafka_delivery_state',
       help: '1 for the state delivery is in: live (straight to Kafka), spilling (Kafka not keeping up) or draining (sending the spool).',
       labelNames: ['state'],
+      registers,
+    }),
+    clientErrors: new Counter({
+      name: 'gridgate_kafka_client_errors_total',
+      help: 'Errors librdkafka reported about its connections, by reason: authentication, authorization, tls, transport, all_brokers_down or other.',
+      labelNames: ['reason'],
       registers,
     }),
     ackLatency: new Histogram({

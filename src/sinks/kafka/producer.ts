@@ -200,10 +200,33 @@ export class KafkaProducer {
   }
 
   #onClientError(err: LibrdKafkaError): void {
+    this.#metrics.clientErrors.inc({ reason: clientErrorReason(err.code) });
     // librdkafka repeats transport errors every reconnect attempt; once a minute is enough.
     const now = Date.now();
     if (now - this.#lastErrorLogAt < 60_000) return;
     this.#lastErrorLogAt = now;
     this.#log.warn({ err: err.message, code: err.code }, 'kafka client error (repeats suppressed for 60 s)');
+  }
+}
+
+/** What an operator acts on differently: wrong credentials, missing ACLs, certificates, the network. */
+function clientErrorReason(code: number): string {
+  switch (code) {
+    case Kafka.CODES.ERRORS.ERR__AUTHENTICATION:
+    case Kafka.CODES.ERRORS.ERR_SASL_AUTHENTICATION_FAILED:
+      return 'authentication';
+    case Kafka.CODES.ERRORS.ERR_TOPIC_AUTHORIZATION_FAILED:
+    case Kafka.CODES.ERRORS.ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case Kafka.CODES.ERRORS.ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+      return 'authorization';
+    case Kafka.CODES.ERRORS.ERR__SSL:
+      return 'tls';
+    case Kafka.CODES.ERRORS.ERR__TRANSPORT:
+    case Kafka.CODES.ERRORS.ERR__RESOLVE:
+      return 'transport';
+    case Kafka.CODES.ERRORS.ERR__ALL_BROKERS_DOWN:
+      return 'all_brokers_down';
+    default:
+      return 'other';
   }
 }
