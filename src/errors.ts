@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   GW_ERR_SPOOL_CLOSED: 'an append or read after the spool was closed (a bug in the caller)',
   GW_ERR_HTTP_LISTEN: 'the metrics/health server cannot bind its address',
   GW_ERR_SHUTDOWN_TIMEOUT: 'a component did not stop within the shutdown drain deadline',
+  GW_ERR_RELOAD: 'a config reload (SIGHUP) was not applied: invalid config, a section that needs a restart, or a source that failed to restart',
   GW_ERR_INTERNAL: 'a bug: an exception nobody handled; the daemon logs it with context and exits',
 } as const;
 

@@ -4,6 +4,7 @@ import { checkConfigCommand } from './check-config.js';
 import { decodeCommand } from './decode.js';
 import { opcuaCommand } from './opcua.js';
 import { probeCommand } from './probe.js';
+import { reloadCommand } from './reload.js';
 import type { Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand } from './run.js';
@@ -17,6 +18,7 @@ import { verifyTopicCommand } from './verify-topic.js';
 export const COMMANDS: Readonly<Record<string, Command>> = {
   run: runCommand,
   'check-config': checkConfigCommand,
+  reload: reloadCommand,
   spool: spoolCommand,
   'verify-topic': verifyTopicCommand,
   decode: decodeCommand,

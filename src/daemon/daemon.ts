@@ -17,9 +17,9 @@ export interface StopResult {
 }
 
 export class Daemon {
-  readonly #components: readonly Component[];
+  #components: readonly Component[];
   readonly #log: Logger;
-  readonly #drainTimeoutMs: number;
+  #drainTimeoutMs: number;
   #started: Component[] = [];
   #stopping: Promise<StopResult> | undefined;
 
@@ -40,6 +40,48 @@ export class Daemon {
       }
       this.#started.push(component);
     }
+  }
+
+  get drainTimeoutMs(): number {
+    return this.#drainTimeoutMs;
+  }
+
+  /** A reload's new shutdown.drainTimeoutMs. */
+  set drainTimeoutMs(ms: number) {
+    this.#drainTimeoutMs = ms;
+  }
+
+  /**
+   * A reload's change to the running graph: stop `old` (within the drain budget), start `next`.
+   * Either may be absent (a source removed or added). A new component takes the old one's place
+   * in the order, or goes last (sources), so a later stop still runs downstream-last.
+   */
+  async replace(old: Component | undefined, next: Component | undefined): Promise<void> {
+    if (this.#stopping) throw new GatewayError('GW_ERR_RELOAD', 'the gateway is stopping');
+    if (old) {
+      const deadline = new Deadline(this.#drainTimeoutMs);
+      try {
+        if (!(await deadline.race(old.stop(deadline)))) this.#log.error({ component: old.name }, 'component did not stop within shutdown.drainTimeoutMs during a reload');
+      } finally {
+        deadline.clear();
+      }
+    }
+    const at = old ? this.#components.indexOf(old) : this.#components.length;
+    const components = this.#components.filter((c) => c !== old);
+    this.#started = this.#started.filter((c) => c !== old);
+    this.#components = components;
+    if (!next) return;
+    await next.start();
+    if (this.#stopping) {
+      // A stop began while this one started: it did not know about it, so stop it here.
+      const grace = new Deadline(GRACE_AFTER_OVERRUN_MS);
+      await next.stop(grace).catch(() => undefined);
+      grace.clear();
+      return;
+    }
+    components.splice(at, 0, next);
+    this.#started = components.filter((c) => c === next || this.#started.includes(c));
+    this.#log.debug({ component: next.name, replaced: old !== undefined }, 'component started for a reload');
   }
 
   /** Idempotent: a second call (a second signal) waits for the first stop. */

@@ -73,4 +73,30 @@ describe('the daemon lifecycle', () => {
     assert.equal(events.filter((e) => e.startsWith('stop')).length, 1);
     assert.deepEqual(daemon.readiness(), { http: { ready: false, detail: 'stopped' } });
   });
+
+  it('replaces a component in place for a reload: the old one stops, the new one starts and stops in its place at shutdown', async () => {
+    const events: string[] = [];
+    const [http, sink, a, b] = ['http', 'sink', 'source-a', 'source-b'].map((n) => new Probe(n, events));
+    const daemon = new Daemon([http!, sink!, a!, b!], silent, 1000);
+    await daemon.start();
+    const a2 = new Probe('source-a', events);
+    await daemon.replace(a, a2);
+    await daemon.replace(undefined, new Probe('source-c', events));
+    await daemon.replace(b, undefined);
+    assert.deepEqual(Object.keys(daemon.readiness()), ['http', 'sink', 'source-a', 'source-c']);
+    events.length = 0;
+    await daemon.stop();
+    assert.deepEqual(events, ['stop source-c', 'stop source-a', 'stop sink', 'stop http']);
+  });
+
+  it('leaves out a replacement that fails to start, and refuses replacements once stopping', async () => {
+    const events: string[] = [];
+    const a = new Probe('source-a', events);
+    const daemon = new Daemon([new Probe('sink', events), a], silent, 1000);
+    await daemon.start();
+    await assert.rejects(daemon.replace(a, new Probe('source-a', events, { failStart: true })), /cannot start/);
+    assert.deepEqual(Object.keys(daemon.readiness()), ['sink']);
+    await daemon.stop();
+    await assert.rejects(daemon.replace(undefined, new Probe('late', events)), /stopping/);
+  });
 });
