@@ -146,7 +146,7 @@ export class Reloader {
     for (const name of plan.removed) {
       await daemon.replace(this.#sources.get(name), undefined);
       this.#sources.delete(name);
-      this.#forgetGauges(name);
+      await this.#forgetGauges(name);
     }
     for (const source of [...plan.restarted, ...plan.added]) {
       const entry = analyticsEntry(source);
@@ -173,10 +173,10 @@ export class Reloader {
    * value, and an alert on them would fire until the next restart. Counters stay: their totals
    * are history, and Prometheus treats a vanished counter as the end of its series anyway.
    */
-  #forgetGauges(source: string): void {
+  async #forgetGauges(source: string): Promise<void> {
     for (const metric of this.#o.registry.getMetricsAsArray()) {
-      const labels = (metric as unknown as { labelNames?: string[] }).labelNames ?? [];
-      if (metric instanceof Gauge && labels.length === 1 && labels[0] === 'source') metric.remove({ source });
+      if (!(metric instanceof Gauge)) continue;
+      for (const { labels } of (await metric.get()).values) if (labels['source'] === source) metric.remove(labels);
     }
   }
 

@@ -56,6 +56,9 @@ describe('systemd unit files', () => {
     assert.deepEqual(keys('SystemCallErrorNumber'), ['EPERM']);
     assert.ok(keys('RestrictAddressFamilies')[0]!.split(' ').includes('AF_NETLINK'));
     assert.deepEqual(keys('RestartPreventExitStatus'), ['78']);
+    // RestartPreventExitStatus= sees only the main process: a failing ExecStartPre would restart-loop.
+    assert.match(keys('ExecStartPre')[0]!, /^-\/usr\/lib\/gridgate\/bin\/gridgate check-config /);
+    assert.match(keys('ExecReload')[0]!, /^\/usr\/lib\/gridgate\/bin\/gridgate reload --config \S+ --pid \$MAINPID$/);
     assert.deepEqual([keys('Type'), keys('NotifyAccess')], [['notify'], ['main']]);
     // TimeoutStopSec must cover the daemon's drain (shutdown.drainTimeoutMs, 10 s by default).
     assert.ok(Number(/^(\d+)s$/.exec(keys('TimeoutStopSec')[0]!)?.[1]) > 10);
