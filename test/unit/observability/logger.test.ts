@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Secret } from '../../../src/config/secret.js';
-import { createLogger } from '../../../src/observability/logger.js';
+import { createLogger, stdoutIsJournal } from '../../../src/observability/logger.js';
 
 function capture(): { stream: Writable; lines: () => Record<string, unknown>[] } {
   let text = '';
@@ -38,5 +38,30 @@ describe('the logger', () => {
     const text = JSON.stringify(out.lines());
     assert.doesNotMatch(text, /hunter2/);
     assert.match(text, /\[redacted\]/);
+  });
+
+  it('prefixes each line with its syslog priority only when stdout is the journal (JOURNAL_STREAM = its device:inode)', () => {
+    let raw = '';
+    const journal = new Writable({
+      write(chunk, _enc, done) {
+        raw += String(chunk);
+        done();
+      },
+    });
+    const log = createLogger({ level: 'debug' }, { site: 'north' }, journal, true);
+    log.fatal('f');
+    log.error('e');
+    log.warn('w');
+    log.info('i');
+    log.debug('d');
+    const lines = raw.trim().split('\n');
+    assert.deepEqual(lines.map((l) => /^<(\d)>\{/.exec(l)?.[1]), ['2', '3', '4', '6', '7']);
+    assert.equal(JSON.parse(lines[1]!.slice(3)).msg, 'e', 'journald strips the prefix: the rest is the JSON line');
+    const plain = capture();
+    createLogger({ level: 'info' }, { site: 'north' }, plain.stream, false).info('i');
+    assert.equal(plain.lines()[0]?.msg, 'i', 'no prefix outside the journal');
+    // Not the journal: unset, or naming another stream than this process's stdout.
+    assert.equal(stdoutIsJournal({}), false);
+    assert.equal(stdoutIsJournal({ JOURNAL_STREAM: '1:1' }), false);
   });
 });
