@@ -22,6 +22,8 @@ export interface SpoolGaugeSource {
   writeAmplification(): number;
   ingestBytesPerSecond(): number;
   capacitySeconds(): number;
+  boundBytes(): number;
+  refusingAppends(): boolean;
   diskFreeBytes(): Promise<number>;
 }
 
@@ -45,6 +47,8 @@ export function createSpoolMetrics(registry: Registry, source: () => SpoolGaugeS
   gauge('gridgate_spool_write_amplification', 'Bytes written to disk (records, headers, ledger) per payload byte appended.', (s) => s.writeAmplification());
   gauge('gridgate_spool_ingest_bytes_per_second', 'Observed ingest rate (1-minute moving average) the capacity is computed from.', (s) => s.ingestBytesPerSecond());
   gauge('gridgate_spool_capacity_seconds', 'How long an outage the spool can hold at the observed ingest rate.', (s) => s.capacitySeconds());
+  gauge('gridgate_spool_max_bytes', 'The bound the spool holds to now: maxBytes, or less when the disk has less room.', (s) => s.boundBytes());
+  gauge('gridgate_spool_full', '1 while appends are refused for lack of room (whenFull: block, or the disk is full): sources are held back.', (s) => (s.refusingAppends() ? 1 : 0));
   gauge('gridgate_spool_disk_free_bytes', 'Free bytes on the spool\'s filesystem for an unprivileged user.', (s) => s.diskFreeBytes());
   return {
     appendedRecords: new Counter({ name: 'gridgate_spool_appended_records_total', help: 'Records appended.', registers }),

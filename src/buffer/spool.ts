@@ -77,6 +77,8 @@ export class Spool implements SpoolGaugeSource {
   readonly #config: SpoolConfig;
   readonly #log: Logger;
   readonly #metrics: SpoolMetrics;
+  /** The last append was refused for lack of room (and none accepted since). */
+  #refusing = false;
   readonly #now: () => number;
   readonly #segments: Segment[];
   readonly #acks: AckTracker;
@@ -198,6 +200,10 @@ export class Spool implements SpoolGaugeSource {
       return n;
     });
     this.#makeRoom(need);
+    if (this.#refusing) {
+      this.#refusing = false;
+      this.#log.info({ dir: this.#config.dir }, 'spool has room again: appends accepted');
+    }
     const receipt = this.#writer.append(entries, lengths);
     this.#diskBytes += need;
     this.#payloadBytes += need - HEADER_BYTES * entries.length;
@@ -295,6 +301,11 @@ export class Spool implements SpoolGaugeSource {
     }
     const failed = this.#writer.failed;
     const why = failed ? `the disk is full (${failed.message})` : `the bound of ${this.#bound()} bytes is reached`;
+    if (!this.#refusing) {
+      // Once per episode: the callers retry every batch, and the gauge says how long it lasts.
+      this.#refusing = true;
+      this.#log.error({ code: 'GW_ERR_SPOOL_FULL', dir: this.#config.dir, why }, 'spool full: appends refused until Kafka acknowledges records (sources are held back)');
+    }
     throw new GatewayError('GW_ERR_SPOOL_FULL', `spool ${this.#config.dir} cannot take ${need} bytes: ${why}`);
   }
 
@@ -436,6 +447,14 @@ export class Spool implements SpoolGaugeSource {
 
   ingestBytesPerSecond(): number {
     return this.#rate.bytesPerSecond;
+  }
+
+  boundBytes(): number {
+    return this.#bound();
+  }
+
+  refusingAppends(): boolean {
+    return this.#refusing;
   }
 
   capacitySeconds(): number {

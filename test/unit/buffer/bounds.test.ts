@@ -20,9 +20,13 @@ async function appendUntilFull(spool: import('../../../src/buffer/spool.js').Spo
 }
 
 describe('spool bounds', () => {
-  it('whenFull=block refuses an append whole at the bound, then takes more once acknowledgements free a segment', async () => {
-    const { spool } = await openSpool(await tempDir(), { ...small, whenFull: 'block' });
+  it('whenFull=block refuses an append whole at the bound, says so once (log, gridgate_spool_full), then takes more once acknowledgements free a segment', async () => {
+    const { spool, registry, logs } = await openSpool(await tempDir(), { ...small, whenFull: 'block' });
+    assert.equal(await metricValue(registry, 'gridgate_spool_max_bytes'), small.maxBytes);
     const refused = await appendUntilFull(spool, 1);
+    assert.equal(await appendUntilFull(spool, refused), refused, 'refused again');
+    assert.equal(await metricValue(registry, 'gridgate_spool_full'), 1);
+    assert.equal(logs.filter((l) => l.msg === 'spool full: appends refused until Kafka acknowledges records (sources are held back)').length, 1, 'logged once per episode');
     assert.ok(refused > 400 && refused < 500, `refused at ${refused}`);
     assert.equal(spool.stats().nextId, refused, 'a refused append assigns no id');
     assert.equal(spool.hasRoomFor(300), false);
@@ -32,6 +36,8 @@ describe('spool bounds', () => {
     assert.equal(spool.hasRoomFor(300), true);
     const { firstId } = spool.append([entry(refused)]);
     assert.equal(firstId, refused);
+    assert.equal(await metricValue(registry, 'gridgate_spool_full'), 0);
+    assert.ok(logs.some((l) => l.msg === 'spool has room again: appends accepted'));
     await spool.close();
   });
 
