@@ -62,7 +62,7 @@ describe('gridgate run under systemd (Type=notify, SIGHUP)', () => {
     notify?.close();
   });
 
-  it('says READY=1, pings WATCHDOG=1, reloads on SIGHUP restarting only what changed, keeps the running config on a bad one, says STOPPING=1, and loses no record', async () => {
+  it('says READY=1, pings WATCHDOG=1, reloads on SIGHUP restarting only what changed, keeps the running config on a bad one, says STOPPING=1, and loses no record', async (t) => {
     const dir = await tempDir('gridgate-systemd-');
     notify = new NotifySocket(dir);
     const a = await simulatePmu(['--rate', '50', '--fnom', '50', '--pmu-idcode', '101']);
@@ -97,7 +97,9 @@ sources:${sources}
     // `gridgate reload` (ExecReload) returns once the daemon applied it, and says what it applied.
     const both = pmuSource('pmu-a', a.port, '\n    staleAfterPeriods: 20') + pmuSource('pmu-b', b.port);
     await writeFile(file, site(both, { level: 'debug' }));
+    const reloadStart = Date.now();
     const applied = await reload(file, gw.child.pid!);
+    t.diagnostic(`gridgate reload (validate, SIGHUP, one source restarted, one started) returned in ${Date.now() - reloadStart} ms`);
     assert.equal(applied.status, 0, applied.stderr);
     assert.equal(applied.stdout, `${file}: reload applied\n  log.level\n  sources.pmu-a (changed)\n  sources.pmu-b (added)\n`);
     const reloaded = gw.logs.find((l) => l.msg === 'config reloaded')!;
