@@ -48,6 +48,8 @@ export interface RunningState {
   analytics: ReadonlyMap<string, AnalyticsEntry>;
   /** Topics the sink knows about. */
   topics: ReadonlySet<string>;
+  /** False when the gateway started without sources, so without a pipeline to attach one to. */
+  hasPipeline: boolean;
 }
 
 export function planReload(running: RunningState, next: SiteConfig): ReloadPlan {
@@ -86,6 +88,7 @@ export function planReload(running: RunningState, next: SiteConfig): ReloadPlan 
       plan.changed.push(`sources.${source.name} (added)`);
     }
   }
+  if (!running.hasPipeline && plan.added.length > 0) plan.needsRestart.push('sources (the gateway started without any)');
   for (const name of before.keys()) {
     if (after.has(name)) continue;
     plan.removed.push(name);

@@ -118,7 +118,7 @@ export class Reloader {
       log.error({ code: err.code, file, problems: this.#detail }, 'config reload rejected: invalid config, keeping the running one');
       return 'invalid';
     }
-    const plan = planReload({ config: this.#running, analytics: graph.analyticsSources, topics: graph.topics }, next);
+    const plan = planReload({ config: this.#running, analytics: graph.analyticsSources, topics: graph.topics, hasPipeline: graph.makeSource !== undefined }, next);
     if (plan.needsRestart.length > 0) {
       this.#detail = plan.needsRestart;
       log.warn({ code: 'GW_ERR_RELOAD', file, sections: plan.needsRestart }, 'config reload needs a restart');

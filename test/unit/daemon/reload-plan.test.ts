@@ -27,6 +27,7 @@ function running(text: string): RunningState {
     config,
     analytics: new Map(config.sources.flatMap((s) => (analyticsEntry(s) ? [[s.name, analyticsEntry(s)!] as const] : []))),
     topics: new Set(['north.pmu', 'north.scada', 'north.dead-letter']),
+    hasPipeline: config.sources.length > 0,
   };
 }
 
@@ -65,6 +66,11 @@ describe('reload plan', () => {
     assert.deepEqual(planReload(r, renumbered).needsRestart, ['sources.pmu-a.analytics']);
     const ownTopic = load(site(pmu('pmu-a', 1, '\n    topics: { records: north.pmu-a }') + pmu('pmu-b', 2)));
     assert.deepEqual(planReload(r, ownTopic).needsRestart, ['sources.pmu-a.topics (north.pmu-a)']);
+  });
+
+  it('says restart for the first sources of a gateway that started without any (nothing to attach them to)', () => {
+    const empty = running(site(' []'));
+    assert.deepEqual(planReload(empty, load(base)).needsRestart, ['sources (the gateway started without any)']);
   });
 
   it('compares secrets by value, which util.isDeepStrictEqual cannot see', () => {
