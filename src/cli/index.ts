@@ -10,6 +10,7 @@ import { EXIT } from './exit-codes.js';
 import { runCommand } from './run.js';
 import { simulateCommand } from './simulate.js';
 import { spoolCommand } from './spool.js';
+import { systemdDropinCommand } from './systemd-dropin.js';
 import { verifyTopicCommand } from './verify-topic.js';
 
 // The dispatcher: `gridgate <command> [args]`. Commands are an explicit table; simulate, decode
@@ -19,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   run: runCommand,
   'check-config': checkConfigCommand,
   reload: reloadCommand,
+  'systemd-dropin': systemdDropinCommand,
   spool: spoolCommand,
   'verify-topic': verifyTopicCommand,
   decode: decodeCommand,

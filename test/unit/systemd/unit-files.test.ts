@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { parseConfig } from '../../../src/config/load.js';
+import { devicesDropin } from '../../../src/cli/systemd-dropin.js';
 
 // The unit, sysusers.d and tmpfiles.d files, checked by systemd's own tools against a root
 // directory laid out as the bundle installs (systemd-analyze reads units, and checks that
@@ -12,6 +14,24 @@ import { before, describe, it } from 'node:test';
 // any output at all fails.
 
 const UNIT = 'systemd/gridgate@.service';
+
+const site = (sources: string): string => `site: north
+kafka: { brokers: ["127.0.0.1:9092"] }
+spool: { dir: /var/lib/gridgate/north/spool }
+state: { dir: /var/lib/gridgate/north }
+sources:${sources}
+`;
+const RTU = `
+  - name: meters
+    type: modbus
+    transport: rtu
+    serial: { path: /dev/ttyUSB0, baudRate: 19200 }
+    devices:
+      - { name: m1, unitId: 1, tags: [{ name: v, area: holding-register, address: 0, type: uint16 }] }`;
+const PMU = `
+  - { name: pmu-a, type: c37118, address: "10.0.0.5:4712", idcode: 1 }`;
+
+const exposureOf = (output: string): number => Number(/Overall exposure level for gridgate@north\.service: (\d+\.\d+)/.exec(output)?.[1]);
 
 function run(command: string, args: string[]): { status: number | null; output: string } {
   const r = spawnSync(command, args, { encoding: 'utf8' });
@@ -43,9 +63,34 @@ describe('systemd unit files', () => {
 
   it('scores an exposure of 2.0 or lower in systemd-analyze security --offline', () => {
     const r = run('systemd-analyze', ['security', '--offline=yes', `--root=${root}`, 'gridgate@north.service']);
-    const exposure = Number(/Overall exposure level for gridgate@north\.service: (\d+\.\d+)/.exec(r.output)?.[1]);
+    const exposure = exposureOf(r.output);
     process.stdout.write(`# exposure ${exposure}\n`);
     assert.ok(exposure <= 2.0, `exposure ${exposure}:\n${r.output}`);
+  });
+
+  it('narrows device access to the configured serial ports with `gridgate systemd-dropin`, and takes it away for a site without any', () => {
+    const dropinDir = join(root, 'etc/systemd/system/gridgate@north.service.d');
+    mkdirSync(dropinDir, { recursive: true });
+    const withDropin = (text: string): { verify: string; exposure: number } => {
+      writeFileSync(join(dropinDir, 'devices.conf'), text);
+      const verify = run('systemd-analyze', ['verify', `--root=${root}`, 'gridgate@north.service']).output;
+      const exposure = exposureOf(run('systemd-analyze', ['security', '--offline=yes', `--root=${root}`, 'gridgate@north.service']).output);
+      return { verify, exposure };
+    };
+    try {
+      const rtu = devicesDropin(parseConfig(site(RTU + PMU), 'north.yaml', {}), 'north.yaml');
+      assert.match(rtu, /^DeviceAllow=\nDeviceAllow=\/dev\/ttyUSB0 rw$/m);
+      const serial = withDropin(rtu);
+      assert.equal(serial.verify, '');
+      const tcpOnly = devicesDropin(parseConfig(site(PMU), 'north.yaml', {}), 'north.yaml');
+      assert.match(tcpOnly, /^SupplementaryGroups=\nPrivateDevices=yes$/m);
+      const none = withDropin(tcpOnly);
+      assert.equal(none.verify, '');
+      process.stdout.write(`# exposure with the drop-in: serial site ${serial.exposure}, TCP-only site ${none.exposure}\n`);
+      assert.ok(serial.exposure <= 2.0 && none.exposure < serial.exposure, `${serial.exposure}, ${none.exposure}`);
+    } finally {
+      rmSync(dropinDir, { recursive: true, force: true });
+    }
   });
 
   it('keeps what the notes say breaks Node out, and what they say Node needs in', () => {
