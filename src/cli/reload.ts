@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig } from '../config/load.js';
-import { ConfigError } from '../config/problems.js';
 import { readReloadReport } from '../daemon/reload-report.js';
 import { GatewayError } from '../errors.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { flagReaders } from './flag-readers.js';
+import { loadSiteConfig } from './site-config.js';
 
 // `gridgate reload --config FILE --pid PID`: systemd's ExecReload. Validates FILE first (a bad
 // file is never signalled), sends SIGHUP to the running gateway, and waits for its reload report
@@ -36,14 +35,9 @@ Exit status: 0 applied (or nothing changed), 1 invalid, needs a restart, failed 
     if (file === undefined || pid === undefined || pid <= 1) throw new GatewayError('GW_ERR_USAGE', 'reload: --config FILE and --pid PID (the gateway, not init) are required');
     const timeoutMs = flags.integer('timeout-ms') ?? 60_000;
 
-    let stateDir: string | undefined;
-    try {
-      stateDir = (await loadConfig(file)).state?.dir;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      process.stderr.write(`${err.report()}\n${file}: invalid config, not reloading [${err.code}]\n`);
-      return EXIT.FAILURE;
-    }
+    const config = await loadSiteConfig(file, 'invalid config, not reloading');
+    if (!config) return EXIT.FAILURE;
+    const stateDir = config.state?.dir;
     const sentAt = Date.now();
     try {
       process.kill(pid, 'SIGHUP');

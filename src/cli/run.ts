@@ -1,5 +1,3 @@
-import { loadConfig } from '../config/load.js';
-import { ConfigError } from '../config/problems.js';
 import { Daemon } from '../daemon/daemon.js';
 import { buildGraph } from '../daemon/graph.js';
 import { Reloader } from '../daemon/reloader.js';
@@ -11,6 +9,7 @@ import { createMetrics } from '../observability/metrics.js';
 import { VERSION } from '../version.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
+import { loadSiteConfig } from './site-config.js';
 
 // `gridgate run --config FILE`: load and validate the config, build the graph, start it, and stop
 // it in reverse on SIGTERM/SIGINT within shutdown.drainTimeoutMs. A second signal exits at once.
@@ -37,14 +36,8 @@ Exit status: 0 stopped cleanly, 1 failed to start or could not drain in time, 64
     const file = values.config;
     if (typeof file !== 'string') throw new GatewayError('GW_ERR_USAGE', 'run: --config FILE is required');
 
-    let config;
-    try {
-      config = await loadConfig(file);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      process.stderr.write(`${err.report()}\n${file}: invalid config, not starting [${err.code}]\n`);
-      return EXIT.CONFIG;
-    }
+    const config = await loadSiteConfig(file, 'invalid config, not starting');
+    if (!config) return EXIT.CONFIG;
 
     const log = createLogger(config.log, { site: config.site });
     const registry = createMetrics();

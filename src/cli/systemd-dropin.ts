@@ -1,9 +1,8 @@
-import { loadConfig } from '../config/load.js';
-import { ConfigError } from '../config/problems.js';
 import type { SiteConfig } from '../config/site-schema.js';
 import { GatewayError } from '../errors.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { EXIT } from './exit-codes.js';
+import { loadSiteConfig } from './site-config.js';
 
 // `gridgate systemd-dropin FILE`: the unit allows every tty class a serial port can be (ttyS,
 // ttyUSB, ttyACM), because it cannot know the site. This prints a drop-in that narrows it to the
@@ -38,13 +37,9 @@ Exit status: 0 printed, 1 invalid config, 64 usage error.`,
     const { positionals } = parseCommandArgs('systemd-dropin', args, {}, true);
     if (positionals.length !== 1) throw new GatewayError('GW_ERR_USAGE', 'systemd-dropin: expected exactly one FILE');
     const file = positionals[0] as string;
-    try {
-      process.stdout.write(devicesDropin(await loadConfig(file), file));
-      return EXIT.OK;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      process.stderr.write(`${err.report()}\n${file}: invalid config [${err.code}]\n`);
-      return EXIT.FAILURE;
-    }
+    const config = await loadSiteConfig(file, 'invalid config');
+    if (!config) return EXIT.FAILURE;
+    process.stdout.write(devicesDropin(config, file));
+    return EXIT.OK;
   },
 };

@@ -47,7 +47,12 @@ export function buildGraph(
   // confirmed at shutdown into a spool that is still open.
   const components: Component[] = spool ? [http, spool, sink] : [http, sink];
   const sources: Component[] = [];
-  const analyticsSources = new Map(config.sources.flatMap((s) => (analyticsEntry(s) ? [[s.name, analyticsEntry(s)!] as const] : [])));
+  const analyticsSources = new Map(
+    config.sources.flatMap((s) => {
+      const entry = analyticsEntry(s);
+      return entry ? [[s.name, entry] as const] : [];
+    }),
+  );
   let pipeline: Pipeline | undefined;
   let makeSource: Graph['makeSource'];
   if (config.sources.length > 0) {
