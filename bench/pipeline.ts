@@ -335,8 +335,8 @@ async function replay(spec: ModeSpec): Promise<ModeResult> {
       if (r.kind === 'anomaly') anomalies++;
       if (r.kind !== 'feature-window') continue;
       features++;
-      const m = HEAD.exec(r.bodyJson!);
-      if (!m) throw new Error(`unexpected feature-window body: ${r.bodyJson!.slice(0, 120)}`);
+      const m = HEAD.exec(r.encodedBody as string);
+      if (!m) throw new Error(`unexpected feature-window body: ${(r.encodedBody as string).slice(0, 120)}`);
       if (m[3] !== '0' || m[4] !== 'watermark') continue;
       // The closing frame: the first with time stamp ≥ end + B.
       const lo = firstAtLeast(stamps, Number(m[2]) + B_US);

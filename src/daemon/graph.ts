@@ -61,6 +61,7 @@ export function buildGraph(
       site: config.site,
       stateDir: config.state!.dir,
       topics: config.kafka.topics,
+      encoding: config.kafka.encoding,
       offer: (entries) => sink.offer(entries),
       analytics: {
         config: config.analytics,

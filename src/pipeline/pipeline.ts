@@ -7,12 +7,13 @@ import type { TopicsConfig } from '../sinks/kafka/config.js';
 import { Analytics } from './analytics/analytics.js';
 import type { AnalyticsConfig, SourceAnalytics } from './analytics/config.js';
 import type { SourceTopics } from './config.js';
+import { CONTENT_TYPE, JSON_ENCODER, recordEncoder, type RecordEncoder, type RecordEncoding } from './encoding/record-encoding.js';
 import type { RecordKind, SourceRecord } from './record.js';
 import { Sequencer } from './sequencer.js';
 
 // The pipeline between the sources and the sink: stamps each record with epoch and per-stream
-// seq, wraps it in the envelope, routes it to its topic and encodes it (JSON, the first encoding
-// of the schemas in schemas/). Each measurement record is also observed by the analytics
+// seq, wraps it in the envelope, routes it to its topic and encodes it (kafka.encoding: JSON or
+// Avro binary, both of the schemas in schemas/). Each measurement record is also observed by the analytics
 // (windowed features and anomaly flags in worker threads), whose records join the same queue.
 //
 //   sources ──emit(records)──▶ queue ──pump──▶ stamp + encode ──offer──▶ sink (spool/Kafka)
@@ -57,6 +58,8 @@ export interface PipelineOptions {
   site: string;
   stateDir: string;
   topics: TopicsConfig;
+  /** How records are written (kafka.encoding); JSON when absent. */
+  encoding?: RecordEncoding;
   /** The sink's offer: resolves when the records are taken (spooled or in flight). */
   offer: (entries: SpoolEntry[]) => Promise<void>;
   /** Windowed features and anomaly flags; absent or mode off: raw records only. */
@@ -79,22 +82,29 @@ export class Pipeline implements Component {
   #stopped = false;
   #lastError: string | undefined;
   readonly #analytics: Analytics | undefined;
-  /** One frozen headers object per record kind: the producer converts each only once. */
-  readonly #headers: Readonly<Record<RecordKind, Readonly<Record<string, string>>>>;
+  /** One frozen headers object per encoding and record kind: the producer converts each only once. */
+  readonly #headers: Readonly<Record<RecordEncoding, Readonly<Record<RecordKind, Readonly<Record<string, string>>>>>>;
+  readonly #encoder: RecordEncoder;
+  readonly #fallbacks: Counter<'kind'>;
+  readonly #fallbackLogged = new Set<RecordKind>();
   readonly #records: Counter<'kind'>;
   readonly #queued: Gauge;
 
   constructor(options: PipelineOptions) {
     this.#o = options;
-    const headers = (kind: RecordKind): Readonly<Record<string, string>> =>
-      Object.freeze({ site: options.site, schema: RECORD_SCHEMAS[kind], 'content-type': 'application/json' });
-    this.#headers = Object.fromEntries(KINDS.map((k) => [k, headers(k)])) as Record<RecordKind, Readonly<Record<string, string>>>;
+    this.#encoder = recordEncoder(options.encoding ?? 'json');
+    const headers = (encoding: RecordEncoding): Record<RecordKind, Readonly<Record<string, string>>> => {
+      const header = (kind: RecordKind): Readonly<Record<string, string>> => Object.freeze({ site: options.site, schema: RECORD_SCHEMAS[kind], 'content-type': CONTENT_TYPE[encoding] });
+      return Object.fromEntries(KINDS.map((k) => [k, header(k)])) as Record<RecordKind, Readonly<Record<string, string>>>;
+    };
+    this.#headers = { json: headers('json'), avro: headers('avro') };
     const a = options.analytics;
     if (a && a.config.mode !== 'off') {
       this.#analytics = new Analytics({
         config: a.config,
         site: options.site,
         sources: a.sources,
+        encoding: this.#encoder.encoding,
         deliver: (source, records) => this.#enqueue(source, records),
         onRoom: () => this.#maybeResume(),
         log: options.log.child({ component: 'analytics' }),
@@ -104,6 +114,12 @@ export class Pipeline implements Component {
     this.#records = new Counter({
       name: 'gridgate_pipeline_records_total',
       help: 'Records stamped and handed to the sink, by kind.',
+      labelNames: ['kind'],
+      registers: [options.registry],
+    });
+    this.#fallbacks = new Counter({
+      name: 'gridgate_pipeline_encoding_fallbacks_total',
+      help: 'Records their Avro schema could not encode, sent as JSON instead (content-type application/json), by kind. Always 0 unless the gateway has a bug.',
       labelNames: ['kind'],
       registers: [options.registry],
     });
@@ -211,19 +227,30 @@ export class Pipeline implements Component {
       ingestTime: record.ingestTimeUs,
       quality: qualityJson(record.quality),
     };
-    // A body encoded in a worker joins the envelope as text: `{envelope…,` + `body…}`.
-    const json =
-      record.bodyJson === undefined
-        ? JSON.stringify({ ...envelope, ...record.body })
-        : `${JSON.stringify(envelope).slice(0, -1)},${record.bodyJson.slice(1)}`;
+    let value: Buffer;
+    let headers = this.#headers[this.#encoder.encoding][record.kind];
+    try {
+      value = this.#encoder.record(record.kind, envelope, record.encodedBody ?? record.body);
+    } catch (err) {
+      // A body its Avro schema cannot take (a gateway bug, never the device's doing): it goes out as
+      // JSON, labelled so by its content-type, rather than being lost or stopping the pipeline.
+      const body = typeof record.encodedBody === 'string' ? record.encodedBody : record.body;
+      value = JSON_ENCODER.record(record.kind, envelope, body);
+      headers = this.#headers.json[record.kind];
+      this.#fallbacks.inc({ kind: record.kind });
+      if (!this.#fallbackLogged.has(record.kind)) {
+        this.#fallbackLogged.add(record.kind);
+        this.#o.log.error({ err: (err as Error).message, kind: record.kind, key }, 'a record its schema cannot encode was sent as JSON (logged once per kind)');
+      }
+    }
     const route = this.#routes.get(source);
     const override = record.kind === 'dead-letter' ? route?.deadLetter : record.kind === 'pmu-frame' || record.kind === 'scada-value' ? route?.records : undefined;
     return {
       topic: override ?? this.#o.topics[TOPIC_OF[record.kind]],
       key,
-      value: Buffer.from(json),
+      value,
       timestampMs: Math.floor(record.ingestTimeUs / 1000),
-      headers: this.#headers[record.kind],
+      headers,
     };
   }
 

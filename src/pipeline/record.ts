@@ -1,3 +1,5 @@
+import type { EncodedBody } from './encoding/record-encoding.js';
+
 // What a source hands the pipeline: a record without its envelope's gateway-assigned parts. The
 // pipeline adds site, source, epoch and seq, routes it to a topic by kind and encodes it
 // (ARCHITECTURE.md, the record contract; docs/records.md for consumers).
@@ -16,8 +18,8 @@ export interface SourceRecord {
   quality: number;
   /** The kind's own fields, in their JSON shape (schemas/<kind>.avsc). */
   body: Record<string, unknown>;
-  /** The same, already encoded as a JSON object text (records built in a worker); wins over body. */
-  bodyJson?: string;
+  /** The same, already encoded in the run's encoding (records built in a worker); wins over body. */
+  encodedBody?: EncodedBody;
 }
 
 /** Why bytes became a dead letter, and where. */
@@ -48,6 +50,9 @@ export function deadLetter(
 
 /** The source side of the pipeline: false means "downstream is full, pause"; the records were taken. */
 export type Emit = (records: SourceRecord[]) => boolean;
+
+/** A number field of a record: JSON has no NaN or Infinity, and the schemas' unions say null. */
+export const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 /** Wall clock in microseconds. */
 export const nowUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);

@@ -120,4 +120,4 @@ export function feedRecords(engine: AnalyticsEngine, records: SourceRecord[], se
 export type Body = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export const bodies = (outputs: AnalyticsOutput[], kind: AnalyticsOutput['kind']): Body[] =>
-  outputs.filter((o) => o.kind === kind).map((o) => JSON.parse(o.bodyJson) as Body);
+  outputs.filter((o) => o.kind === kind).map((o) => JSON.parse(o.encodedBody as string) as Body);

@@ -139,7 +139,7 @@ describe('feature windows against an independent numpy reference (test/peers/ref
     ours = new Map();
     for (const o of outputs) {
       if (o.kind !== 'feature-window') continue;
-      const b = JSON.parse(o.bodyJson) as Body & { revision: number; closedBy: string };
+      const b = JSON.parse(o.encodedBody as string) as Body & { revision: number; closedBy: string };
       const k = keyOf(b.window.sizeMs * 1000, b.window.slideMs * 1000, b.window.start);
       assert.ok(!ours.has(k), `window ${k} fired once`);
       ours.set(k, b);

@@ -6,6 +6,7 @@ import { nowUs, type SourceRecord } from '../record.js';
 import { Affinity } from './affinity.js';
 import { resolvePairs, type ResolvedPair } from './angle-pair.js';
 import { BatchBuilder } from './batch-builder.js';
+import type { RecordEncoding } from '../encoding/record-encoding.js';
 import type { AnalyticsConfig, SourceAnalytics } from './config.js';
 import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
 import type { AnalyticsOutput } from './output.js';
@@ -31,6 +32,8 @@ export interface AnalyticsOptions {
   site: string;
   /** The sources whose records feed the analytics: their settings and IDCODE (angle pair buses). */
   sources: ReadonlyMap<string, { settings?: SourceAnalytics; idcode?: number }>;
+  /** How the workers encode the bodies of their records (kafka.encoding); JSON when absent. */
+  encoding?: RecordEncoding;
   /** Where the records the analytics produce go (the pipeline's queue). */
   deliver: (source: string, records: SourceRecord[]) => void;
   /** Called once a full shard has room again (pause-sources). */
@@ -99,7 +102,7 @@ export class Analytics {
     const threads = config.mode === 'workers' ? (config.workers ?? Math.min(4, Math.max(1, availableParallelism() - 1))) : 1;
     this.#pairs = resolvePairs(options.site, config.anglePairs, (s) => options.sources.get(s)?.idcode);
     this.#affinity = new Affinity(threads, this.#pairs);
-    this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config, this.#pairs) : undefined;
+    this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config, this.#pairs, options.encoding) : undefined;
     for (let i = 0; i < threads; i++) this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, busy: false, due: false, streams: 0 });
     const registers = [options.registry];
     this.#m = {
@@ -156,7 +159,7 @@ export class Analytics {
           maxThreads: 1,
           concurrentTasksPerWorker: 1,
           idleTimeout: Infinity,
-          workerData: { config: this.#o.config, pairs: this.#pairs },
+          workerData: { config: this.#o.config, pairs: this.#pairs, encoding: this.#o.encoding },
           ...(FROM_SOURCE ? { execArgv: ['--import', 'tsx'] } : {}),
         });
       }
@@ -305,6 +308,6 @@ function toRecord(o: AnalyticsOutput): SourceRecord {
     ingestTimeUs: o.ingestTimeUs,
     quality: o.quality,
     body: {},
-    bodyJson: o.bodyJson,
+    encodedBody: o.encodedBody,
   };
 }

@@ -3,7 +3,8 @@ import { Band } from '../anomalies/band.js';
 import { wrapDeg } from '../features/phasor-math.js';
 import { Quality } from '../../protocols/shared/quality.js';
 import type { FireReason } from '../windows/window-store.js';
-import { anomalyRecord, type FlagContext } from './anomaly-record.js';
+import { finite } from '../record.js';
+import { anomalyRecord, NO_DETAIL, type FlagContext } from './anomaly-record.js';
 import type { AnalyticsConfig, SourceAnalytics } from './config.js';
 import type { AnalyticsOutput } from './output.js';
 import { StreamAnalytics, type DetectorHooks, type EventTimeSettings } from './stream-analytics.js';
@@ -125,7 +126,7 @@ export class AnglePair {
 class AngleDetectors implements DetectorHooks {
   readonly #alarm: Alarm;
   readonly #band: Band;
-  readonly #ctx: FlagContext = { window: { name: '', startUs: 0, endUs: 0 }, threshold: NaN, quality: 0, ingestUs: 0, detail: '' };
+  readonly #ctx: FlagContext = { window: { name: '', startUs: 0, endUs: 0 }, threshold: NaN, quality: 0, ingestUs: 0, detail: NO_DETAIL };
 
   constructor(
     private readonly stream: StreamAnalytics,
@@ -147,7 +148,7 @@ class AngleDetectors implements DetectorHooks {
     ctx.threshold = this.config.detectors.angle.maxDifferenceDeg;
     ctx.quality = acc.quality;
     ctx.ingestUs = acc.maxIngestUs;
-    ctx.detail = `"slipHz":${Number.isFinite(acc.stats[1]!.mean) ? acc.stats[1]!.mean : 'null'}`;
+    ctx.detail = { slipHz: finite(acc.stats[1]!.mean) };
     out.push(anomalyRecord({ source: d.source, stream: d.stream, kind: 'angle-difference', channel: 'angle.difference', severity: 'critical', unit: 'deg' }, t, mean, ctx));
   }
 

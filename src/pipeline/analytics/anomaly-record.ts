@@ -1,5 +1,6 @@
 import type { AlarmTransition } from '../anomalies/alarm.js';
-import { num, type AnalyticsOutput } from './output.js';
+import { finite } from '../record.js';
+import type { AnalyticsOutput } from './output.js';
 
 // One `anomaly` record (schemas/anomaly.avsc): a flag raised or cleared. Flags are state machines
 // (pickup, dropout, hysteresis), so a condition gives exactly one raised and one cleared record,
@@ -24,15 +25,26 @@ export interface FlagContext {
   threshold: number;
   quality: number;
   ingestUs: number;
-  /** Extra fields, as JSON object members text (`"a":1,"b":2`), or ''. */
-  detail: string;
+  /** Extra numbers about the decision (schemas/anomaly.avsc `detail`); an empty object when none. */
+  detail: Readonly<Record<string, number | null>>;
 }
 
+/** The detail of a flag that has none to give. */
+export const NO_DETAIL: FlagContext['detail'] = Object.freeze({});
+
 export function anomalyRecord(id: FlagIdentity, t: AlarmTransition, value: number, ctx: FlagContext): AnalyticsOutput {
-  const body =
-    `{"kind":${JSON.stringify(id.kind)},"channel":${JSON.stringify(id.channel)},"state":"${t.state}","severity":"${id.severity}",` +
-    `"value":${num(value)},"peak":${num(t.peak)},"threshold":${num(ctx.threshold)},"unit":${JSON.stringify(id.unit)},` +
-    `"onsetTime":${t.onsetUs},"window":{"name":${JSON.stringify(ctx.window.name)},"start":${ctx.window.startUs},"end":${ctx.window.endUs}},` +
-    `"detail":{${ctx.detail}}}`;
-  return { kind: 'anomaly', source: id.source, stream: id.stream, eventTimeUs: t.atUs, ingestTimeUs: ctx.ingestUs, quality: ctx.quality, bodyJson: body };
+  const body = {
+    kind: id.kind,
+    channel: id.channel,
+    state: t.state,
+    severity: id.severity,
+    value: finite(value),
+    peak: finite(t.peak),
+    threshold: finite(ctx.threshold),
+    unit: id.unit,
+    onsetTime: t.onsetUs,
+    window: { name: ctx.window.name, start: ctx.window.startUs, end: ctx.window.endUs },
+    detail: ctx.detail,
+  };
+  return { kind: 'anomaly', source: id.source, stream: id.stream, eventTimeUs: t.atUs, ingestTimeUs: ctx.ingestUs, quality: ctx.quality, body };
 }

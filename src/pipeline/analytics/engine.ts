@@ -1,3 +1,4 @@
+import { recordEncoder, type RecordEncoder, type RecordEncoding } from '../encoding/record-encoding.js';
 import type { AnalyticsConfig } from './config.js';
 import type { AnalyticsOutput } from './output.js';
 import { StreamAnalytics, type EventTimeSettings } from './stream-analytics.js';
@@ -52,10 +53,14 @@ export class AnalyticsEngine {
   readonly #pairsByBus = new Map<string, AnglePair[]>();
   readonly #pairs: AnglePair[];
 
+  readonly #encoder: RecordEncoder;
+
   constructor(
     private readonly config: AnalyticsConfig,
     pairs: readonly ResolvedPair[] = [],
+    encoding: RecordEncoding = 'json',
   ) {
+    this.#encoder = recordEncoder(encoding);
     this.#pairs = pairs.map((p) => new AnglePair(p, config, (periodUs) => eventTimeSettings(config, periodUs)));
     for (const pair of this.#pairs) {
       for (const bus of [pair.pair.a, pair.pair.b]) this.#pairsByBus.set(bus, [...(this.#pairsByBus.get(bus) ?? []), pair]);
@@ -98,6 +103,16 @@ export class AnalyticsEngine {
     const streams = [...this.#byKey.values(), ...this.#pairs.flatMap((p) => (p.stream ? [p.stream] : []))];
     for (const stream of streams) stream.tick(batch.nowUs, outputs);
     if (batch.flush) for (const stream of streams) stream.flush(outputs);
+    // Encoded here, in the worker: only text or bytes cross to the main thread, not object graphs.
+    for (const o of outputs) {
+      try {
+        o.encodedBody = this.#encoder.body(o.kind, o.body!);
+      } catch {
+        // Its schema cannot take it (a bug): JSON, which the main thread sends labelled as such.
+        o.encodedBody = JSON.stringify(o.body);
+      }
+      o.body = undefined;
+    }
     return { outputs, channelSamples, lateSamples, unusableRows, busyUs: Math.round((performance.now() - started) * 1000) };
   }
 

@@ -1,6 +1,8 @@
 import type { FireReason } from '../windows/window-store.js';
 import type { WindowSpec } from '../windows/window-spec.js';
-import { num, type AnalyticsOutput } from './output.js';
+import type { ChannelSummary } from '../features/channel-stats.js';
+import { finite } from '../record.js';
+import type { AnalyticsOutput } from './output.js';
 import type { StreamWindowAccumulator } from './window-accumulator.js';
 
 // One `feature-window` record (schemas/feature-window.avsc): a window's statistics of every
@@ -15,8 +17,8 @@ export interface StreamIdentity {
 }
 
 export class FeatureRecordWriter {
-  /** `"<name>":{"unit":"<unit>",` per channel, built once. */
-  readonly #prefixes: string[];
+  readonly #names: readonly string[];
+  readonly #units: readonly string[];
   readonly #p: number;
   readonly #q: number;
 
@@ -25,7 +27,8 @@ export class FeatureRecordWriter {
     names: readonly string[],
     units: readonly string[],
   ) {
-    this.#prefixes = names.map((n, i) => `${JSON.stringify(n)}:{"unit":${JSON.stringify(units[i])},`);
+    this.#names = names;
+    this.#units = units;
     this.#p = names.indexOf('power.P');
     this.#q = names.indexOf('power.Q');
   }
@@ -39,19 +42,23 @@ export class FeatureRecordWriter {
       const q = acc.stats[this.#q]!.mean;
       pf = p / Math.hypot(p, q);
     }
-    let channels = '';
-    for (let k = 0; k < this.#prefixes.length; k++) {
-      if (k > 0) channels += ',';
-      channels += this.#prefixes[k] + acc.stats[k]!.writeJson().slice(1);
-    }
-    const body =
-      `{"window":{"name":${JSON.stringify(spec.name)},"start":${acc.startUs},"end":${acc.endUs},` +
-      `"sizeMs":${spec.sizeUs / 1000},"slideMs":${spec.slideUs / 1000}},` +
-      `"revision":${revision},"closedBy":"${reason}","complete":${missing === 0},` +
-      `"samples":${acc.samples},"expected":${expected},"missing":${missing},"duplicates":${acc.duplicates},` +
-      `"completeness":${num(expected > 0 ? Math.min(1, acc.filled / expected) : NaN)},` +
-      `"fnom":${this.id.fnom},"rocofDerived":${num(acc.freqSlope.slope())},"powerFactor":${num(pf)},` +
-      `"channels":{${channels}}}`;
+    const channels: Record<string, ChannelSummary> = {};
+    for (let k = 0; k < this.#names.length; k++) channels[this.#names[k]!] = acc.stats[k]!.summary(this.#units[k]!);
+    const body = {
+      window: { name: spec.name, start: acc.startUs, end: acc.endUs, sizeMs: spec.sizeUs / 1000, slideMs: spec.slideUs / 1000 },
+      revision,
+      closedBy: reason,
+      complete: missing === 0,
+      samples: acc.samples,
+      expected,
+      missing,
+      duplicates: acc.duplicates,
+      completeness: finite(expected > 0 ? Math.min(1, acc.filled / expected) : NaN),
+      fnom: this.id.fnom,
+      rocofDerived: finite(acc.freqSlope.slope()),
+      powerFactor: finite(pf),
+      channels,
+    };
     return {
       kind: 'feature-window',
       source: this.id.source,
@@ -59,7 +66,7 @@ export class FeatureRecordWriter {
       eventTimeUs: acc.endUs - 1,
       ingestTimeUs: acc.maxIngestUs,
       quality: acc.quality,
-      bodyJson: body,
+      body,
     };
   }
 }

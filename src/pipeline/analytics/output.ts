@@ -1,7 +1,9 @@
+import type { EncodedBody } from '../encoding/record-encoding.js';
 import type { RecordKind } from '../record.js';
 
-// What the analytics engine produces: records whose body is already JSON text, built in the
-// worker so the main thread only adds the envelope (site, epoch, seq) and hands them on.
+// What the analytics engine produces: records whose body the worker has already encoded (JSON
+// text or Avro bytes, kafka.encoding), so the main thread only adds the envelope (site, epoch, seq)
+// and hands them on.
 
 export type AnalyticsKind = Extract<RecordKind, 'feature-window' | 'anomaly' | 'late-sample'>;
 
@@ -12,11 +14,10 @@ export interface AnalyticsOutput {
   eventTimeUs: number;
   ingestTimeUs: number;
   quality: number;
-  /** The record's own fields as a JSON object text (schemas/<kind>.avsc). */
-  bodyJson: string;
+  /** The record's own fields (schemas/<kind>.avsc), until the engine encodes them at the end of its batch. */
+  body: object | undefined;
+  /** The same fields encoded; set by the engine, which then drops `body` so that only bytes cross threads. */
+  encodedBody?: EncodedBody;
   /** Feature windows: ingest time of the sample whose arrival closed the window (latency metric). */
   firedByIngestUs?: number;
 }
-
-/** JSON number or null: JSON has no NaN or Infinity. */
-export const num = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');

@@ -2,7 +2,8 @@ import { EventClock } from '../windows/event-clock.js';
 import { WindowStore, type FireReason, type OnFire, type OpenWindow } from '../windows/window-store.js';
 import type { WindowSpec } from '../windows/window-spec.js';
 import { FeatureRecordWriter } from './feature-record.js';
-import { num, type AnalyticsOutput } from './output.js';
+import { finite } from '../record.js';
+import type { AnalyticsOutput } from './output.js';
 import { PmuChannels } from './pmu-channels.js';
 import type { StreamDescriptor } from './stream-descriptor.js';
 import { StreamWindowAccumulator } from './window-accumulator.js';
@@ -162,8 +163,8 @@ export class StreamAnalytics {
   #lateRecord(row: Float64Array, base: number, eventUs: number, ingestUs: number, quality: number, watermarkUs: number): AnalyticsOutput {
     this.lateSamples++;
     const d = this.descriptor;
-    let values = '';
-    for (let k = 0; k < d.channels.length; k++) values += `${k > 0 ? ',' : ''}${JSON.stringify(d.channels[k])}:${num(row[base + k]!)}`;
+    const values: Record<string, number | null> = {};
+    for (let k = 0; k < d.channels.length; k++) values[d.channels[k]!] = finite(row[base + k]!);
     return {
       kind: 'late-sample',
       source: d.source,
@@ -171,9 +172,7 @@ export class StreamAnalytics {
       eventTimeUs: eventUs,
       ingestTimeUs: ingestUs,
       quality,
-      bodyJson:
-        `{"windows":${JSON.stringify(this.#late)},"watermark":${watermarkUs},"lateByUs":${watermarkUs - eventUs},` +
-        `"allowedLatenessMs":${this.settings.allowedLatenessUs / 1000},"values":{${values}}}`,
+      body: { windows: [...this.#late], watermark: watermarkUs, lateByUs: watermarkUs - eventUs, allowedLatenessMs: this.settings.allowedLatenessUs / 1000, values },
     };
   }
 }

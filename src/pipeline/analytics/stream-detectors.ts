@@ -7,9 +7,10 @@ import { StepChange } from '../anomalies/step.js';
 import { SlopeSums } from '../features/slope.js';
 import { Quality } from '../../protocols/shared/quality.js';
 import type { FireReason } from '../windows/window-store.js';
-import { anomalyRecord, type FlagContext, type FlagIdentity, type Severity } from './anomaly-record.js';
+import { anomalyRecord, NO_DETAIL, type FlagContext, type FlagIdentity, type Severity } from './anomaly-record.js';
 import type { DetectorsConfig } from './config.js';
-import { num, type AnalyticsOutput } from './output.js';
+import { finite } from '../record.js';
+import type { AnalyticsOutput } from './output.js';
 import type { DetectorHooks, StreamAnalytics } from './stream-analytics.js';
 import type { StreamWindowAccumulator } from './window-accumulator.js';
 
@@ -48,7 +49,7 @@ export class StreamDetectors implements DetectorHooks {
   readonly #s: StreamAnalytics;
   readonly #c: DetectorsConfig;
   readonly #flag: (kind: string, channel: string, severity: Severity, unit: string, pickupMs: number, dropoutMs: number, peak?: 'abs' | 'min' | 'max') => Flag;
-  readonly #ctx: FlagContext = { window: { name: '', startUs: 0, endUs: 0 }, threshold: NaN, quality: 0, ingestUs: 0, detail: '' };
+  readonly #ctx: FlagContext = { window: { name: '', startUs: 0, endUs: 0 }, threshold: NaN, quality: 0, ingestUs: 0, detail: NO_DETAIL };
   #windows = 0;
 
   readonly #freq: { index: number; over: Flag; under: Flag; high: Band; low: Band; step: StepChange; stepFlag: Flag } | undefined;
@@ -177,7 +178,7 @@ export class StreamDetectors implements DetectorHooks {
     ctx.window.endUs = acc.endUs;
     ctx.quality = acc.quality;
     ctx.ingestUs = acc.maxIngestUs;
-    ctx.detail = '';
+    ctx.detail = NO_DETAIL;
     const stats = acc.stats;
 
     const fr = this.#freq;
@@ -189,9 +190,9 @@ export class StreamDetectors implements DetectorHooks {
       fr.under.update(t, fr.low.test(mean), mean, ctx, out);
       const stepped = fr.step.update(t, mean);
       ctx.threshold = this.#c.step.thresholdHz;
-      ctx.detail = `"deltaHz":${num(fr.step.delta)},"lookbackMs":${this.#c.step.lookbackMs}`;
+      ctx.detail = { deltaHz: finite(fr.step.delta), lookbackMs: this.#c.step.lookbackMs };
       fr.stepFlag.update(t, stepped, fr.step.delta, ctx, out);
-      ctx.detail = '';
+      ctx.detail = NO_DETAIL;
     }
     const r = this.#rocof;
     if (r) {
@@ -203,9 +204,9 @@ export class StreamDetectors implements DetectorHooks {
       for (let i = 0; i < r.spans.length; i++) r.sum.merge(r.spans[(r.next + i) % r.spans.length]!);
       const slope = r.sum.slope();
       ctx.threshold = this.#c.rocof.thresholdHzPerS;
-      ctx.detail = `"spanMs":${this.#c.rocof.spanMs}`;
+      ctx.detail = { spanMs: this.#c.rocof.spanMs };
       r.flag.update(t, r.band.test(slope), slope, ctx, out);
-      ctx.detail = '';
+      ctx.detail = NO_DETAIL;
     }
     for (const b of [this.#sag, this.#swell]) {
       if (!b) continue;
@@ -223,18 +224,18 @@ export class StreamDetectors implements DetectorHooks {
     for (const o of this.#outliers) {
       const mean = stats[o.index]!.mean;
       const z = o.z.update(mean);
-      ctx.detail = `"median":${num(o.z.median)},"mad":${num(o.z.mad)},"mean":${num(mean)}`;
+      ctx.detail = { median: finite(o.z.median), mad: finite(o.z.mad), mean: finite(mean) };
       o.flag.update(t, o.band.test(z), z, ctx, out);
     }
-    ctx.detail = '';
+    ctx.detail = NO_DETAIL;
     ctx.threshold = this.#c.flatLine.resolution;
     for (const fl of this.#flat) {
       const s = stats[fl.index]!;
       const flat = fl.line.update(t, s.min, s.max, s.count);
-      ctx.detail = `"durationMs":${fl.line.durationUs / 1000}`;
+      ctx.detail = { durationMs: fl.line.durationUs / 1000 };
       fl.flag.update(t, flat, s.last, ctx, out);
     }
-    ctx.detail = '';
+    ctx.detail = NO_DETAIL;
     // A partial window (the first of a stream, one closed by idleness or a stop) is not a gap.
     if (!first && reason === 'watermark' && acc.expected > 0) {
       const missing = Math.max(0, acc.expected - acc.filled);
@@ -265,10 +266,10 @@ export class StreamDetectors implements DetectorHooks {
       const b = o.bands[i]!;
       const r = result.bands[i]!;
       ctx.threshold = b.threshold;
-      ctx.detail = `"lowHz":${b.lowHz},"highHz":${b.highHz},"dominantHz":${num(r.dominantHz)},"dampingRatio":${num(r.dampingRatio)}`;
+      ctx.detail = { lowHz: b.lowHz, highHz: b.highHz, dominantHz: finite(r.dominantHz), dampingRatio: finite(r.dampingRatio) };
       b.flag.update(result.atUs, b.band.test(r.rmsAmplitude), r.rmsAmplitude, ctx, out);
     }
-    ctx.detail = '';
+    ctx.detail = NO_DETAIL;
   }
 
   idle(atUs: number, out: AnalyticsOutput[]): void {
@@ -291,6 +292,6 @@ export class StreamDetectors implements DetectorHooks {
     ctx.threshold = this.#s.settings.idleTimeoutUs / 1000;
     ctx.quality = Quality.STALE;
     ctx.ingestUs = ingestUs;
-    ctx.detail = '';
+    ctx.detail = NO_DETAIL;
   }
 }

@@ -1,5 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import type { ResolvedPair } from './angle-pair.js';
+import type { RecordEncoding } from '../encoding/record-encoding.js';
 import type { AnalyticsConfig } from './config.js';
 import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './engine.js';
 
@@ -7,8 +8,8 @@ import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './en
 // task at a time (pool.ts), so this module's engine is the window state of the streams hashed to
 // this thread: per-thread state by construction, the one place module scope holds state.
 
-const { config, pairs } = workerData as { config: AnalyticsConfig; pairs: ResolvedPair[] };
-const engine = new AnalyticsEngine(config, pairs);
+const { config, pairs, encoding } = workerData as { config: AnalyticsConfig; pairs: ResolvedPair[]; encoding: RecordEncoding };
+const engine = new AnalyticsEngine(config, pairs, encoding);
 
 export default function run(batch: AnalyticsBatch): AnalyticsResult {
   return engine.process(batch);

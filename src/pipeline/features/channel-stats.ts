@@ -1,3 +1,4 @@
+import { finite } from '../record.js';
 // Statistics of one channel inside one window: count, missing, mean, min, max, population std,
 // rms, first and last, in O(1) state and O(1) per sample, without allocation.
 //
@@ -129,18 +130,34 @@ export class ChannelStats {
   }
 
   /**
-   * `{"count":n,"mean":…,"min":…,"max":…,"std":…,"rms":…,"first":…,"last":…}`, keys in that order,
-   * numbers in JavaScript's shortest round-trip form (String(x)), non-finite numbers as null. Called
-   * once per window, not per sample, so its string is not a hot-path allocation.
+   * The window's `ChannelStats` (schemas/feature-window.avsc): unit, count, mean, min, max, std,
+   * rms, first, last in that order, non-finite numbers as null. Called once per window, not per
+   * sample, so its object is not a hot-path allocation.
    */
-  writeJson(): string {
-    return (
-      `{"count":${this.#count},"mean":${num(this.mean)},"min":${num(this.min)},"max":${num(this.max)}` +
-      `,"std":${num(this.std)},"rms":${num(this.rms)},"first":${num(this.#first)},"last":${num(this.#last)}}`
-    );
+  summary(unit: string): ChannelSummary {
+    return {
+      unit,
+      count: this.#count,
+      mean: finite(this.mean),
+      min: finite(this.min),
+      max: finite(this.max),
+      std: finite(this.std),
+      rms: finite(this.rms),
+      first: finite(this.#first),
+      last: finite(this.#last),
+    };
   }
 }
 
-function num(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
+export interface ChannelSummary {
+  unit: string;
+  count: number;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  std: number | null;
+  rms: number | null;
+  first: number | null;
+  last: number | null;
 }
+

@@ -1,3 +1,4 @@
+import { finite } from '../../pipeline/record.js';
 import { ByteReader } from '../shared/byte-reader.js';
 import {
   CRC_SIZE,
@@ -123,7 +124,6 @@ export const NO_CFG3_FIELDS: Readonly<
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 const trimName = (s: string): string => s.replace(/[\0 ]+$/u, '').replace(/^[\0 ]+/u, '');
-const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const signed24 = (word: number): number => ((word & 0xffffff) << 8) >> 8;
 
 /** Parse a whole CFG-1 or CFG-2 frame at buf[offset, offset + size). */
@@ -240,9 +240,9 @@ export function parseCfg3Body(header: Buffer, headerOffset: number, body: Buffer
       return { name: channel, type: 0, raw: 0, factor: 1, scale, offset };
     });
     const digitals = readDigitals(r, dgnmr, digitalNames);
-    const latitude = finiteOrNull(r.f32());
-    const longitude = finiteOrNull(r.f32());
-    const elevation = finiteOrNull(r.f32());
+    const latitude = finite(r.f32());
+    const longitude = finite(r.f32());
+    const elevation = finite(r.f32());
     const serviceClass = r.text(1);
     const windowUs = r.i32();
     const groupDelayUs = r.i32();

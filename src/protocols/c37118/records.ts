@@ -1,4 +1,4 @@
-import type { SourceRecord } from '../../pipeline/record.js';
+import { finite, type SourceRecord } from '../../pipeline/record.js';
 import { Quality } from '../shared/quality.js';
 import type { DataColumns } from './data-frame.js';
 
@@ -7,7 +7,6 @@ import type { DataColumns } from './data-frame.js';
 // with its own key, partition and seq. This is where allocation happens, once per record; the
 // decoding before it allocates nothing.
 
-const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 export function pmuFrameRecords(columns: DataColumns, ingestTimeUs: number, extraQuality: number, out: SourceRecord[]): void {
   const layout = columns.layout;

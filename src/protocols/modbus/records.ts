@@ -1,4 +1,4 @@
-import type { SourceRecord } from '../../pipeline/record.js';
+import { finite, type SourceRecord } from '../../pipeline/record.js';
 import type { ReadFailure } from './connection.js';
 
 // A tag's value as a `scada-value` record (schemas/scada-value.avsc): one record per tag and change
@@ -34,7 +34,8 @@ export function scadaValueRecord(
       protocol: 'modbus',
       device: f.device,
       tag: f.tag,
-      value,
+      // A NaN or infinite float register: null, in JSON (which has no NaN) and Avro alike.
+      value: typeof value === 'number' ? finite(value) : value,
       unit: f.unit,
       raw: [...raw],
       latencyUs: times.receivedUs - times.sentUs,

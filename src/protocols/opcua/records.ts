@@ -1,4 +1,4 @@
-import type { SourceRecord } from '../../pipeline/record.js';
+import { finite, type SourceRecord } from '../../pipeline/record.js';
 import type { RecordValue, TimeSource } from './values.js';
 
 // A monitored item's value as a `scada-value` record (schemas/scada-value.avsc), keyed by the
@@ -40,7 +40,8 @@ export function opcuaValueRecord(f: OpcuaItemFields, r: OpcuaReading, quality: n
       protocol: 'opcua',
       device: f.device,
       tag: f.tag,
-      value: r.value,
+      // A NaN or infinite Float/Double: null, in JSON (which has no NaN) and Avro alike.
+      value: typeof r.value === 'number' ? finite(r.value) : r.value,
       unit: f.unit,
       raw: [],
       latencyUs: r.ingestTimeUs - r.eventTimeUs,

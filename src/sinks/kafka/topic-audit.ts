@@ -1,3 +1,5 @@
+import { readAvroEnvelope } from '../../pipeline/encoding/avro.js';
+
 // The consumer-side proof of the delivery contract (ARCHITECTURE.md): given a topic's records in
 // partition order, what arrived per stream, and what did not. Every record carries `epoch` (one per
 // gateway start) and a per-stream `seq` that never repeats for a different record, even across a
@@ -32,7 +34,7 @@ export interface StreamReport {
 
 export interface TopicReport {
   records: number;
-  /** Records whose value is not a JSON object with numeric epoch and seq. */
+  /** Records whose value is neither a JSON object nor an Avro record with numeric epoch and seq. */
   unparseable: number;
   streams: StreamReport[];
   totals: { lost: number; lostAcrossRestarts: number; duplicates: number; outOfOrder: number };
@@ -110,7 +112,13 @@ export function auditTopic(records: Iterable<AuditedRecord>): TopicReport {
 }
 
 function parse(value: Buffer | null): { site: unknown; source: unknown; stream: unknown; epoch: number; seq: number } | undefined {
-  if (!value) return undefined;
+  if (!value || value.length === 0) return undefined;
+  // Either encoding (kafka.encoding), told apart by the first byte: JSON opens with `{` (0x7B),
+  // which as the zig-zag varint that starts an Avro record (the site's length) would be -62.
+  if (value[0] !== 0x7b) {
+    const e = readAvroEnvelope(value);
+    return e && Number.isSafeInteger(e.epoch) && Number.isSafeInteger(e.seq) ? e : undefined;
+  }
   try {
     const v = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
     if (typeof v !== 'object' || v === null || !Number.isSafeInteger(v.epoch) || !Number.isSafeInteger(v.seq)) return undefined;

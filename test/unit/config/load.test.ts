@@ -38,7 +38,7 @@ describe('loading a site config', () => {
 
   it('names an unknown key with file:line:column, its path and the closest known key', () => {
     assert.deepEqual(problemsOf(`${minimal}  lingerms: 5\n`), [
-      'site.yaml:4:3 kafka.lingerms: unknown key "lingerms" (did you mean "lingerMs"?); allowed here: brokers, clientId, compression, lingerMs, pollIntervalMs, connectTimeoutMs, queue, reconnect, topics, missingTopics, newTopics, delivery, security',
+      'site.yaml:4:3 kafka.lingerms: unknown key "lingerms" (did you mean "lingerMs"?); allowed here: brokers, clientId, encoding, compression, lingerMs, pollIntervalMs, connectTimeoutMs, queue, reconnect, topics, missingTopics, newTopics, delivery, security',
     ]);
   });
 

@@ -51,7 +51,7 @@ const byStream = (delivered: { record: SourceRecord }[]) => {
   const m = new Map<string, string[]>();
   for (const { record } of delivered) {
     const list = m.get(record.stream) ?? [];
-    list.push(`${record.kind} ${record.eventTimeUs} ${record.bodyJson}`);
+    list.push(`${record.kind} ${record.eventTimeUs} ${record.encodedBody as string}`);
     m.set(record.stream, list);
   }
   return m;
@@ -65,7 +65,7 @@ describe('analytics in worker threads', () => {
     const local = await run(analyticsConfig({ mode: 'main-thread', batchMs: 20 }), records);
     assert.ok(workers.delivered.length > 4 * 190, `feature records: ${workers.delivered.length}`);
     assert.deepEqual(byStream(workers.delivered), byStream(local.delivered));
-    assert.ok(workers.delivered.some(({ record }) => record.kind === 'anomaly' && record.bodyJson?.includes('voltage-sag')));
+    assert.ok(workers.delivered.some(({ record }) => record.kind === 'anomaly' && (record.encodedBody as string | undefined)?.includes('voltage-sag')));
     const samples = await workers.registry.getSingleMetricAsString('gridgate_analytics_samples_total');
     assert.match(samples, new RegExp(`gridgate_analytics_samples_total ${records.length}\\b`));
   });

@@ -50,9 +50,9 @@ describe('angle pairs', () => {
   it('flags an angle difference beyond 30° within one window plus the 500 ms pickup', () => {
     const out = run([{ type: 'phase-jump', at: 20, deg: -40, pmus: [1] }]);
     const flags = out.filter((o) => o.kind === 'anomaly' && o.stream === 'angle/north-south');
-    const raised = flags.find((o) => o.bodyJson.includes('"state":"raised"'));
+    const raised = flags.find((o) => (o.encodedBody as string).includes('"state":"raised"'));
     assert.ok(raised, 'raised');
-    const body = JSON.parse(raised.bodyJson);
+    const body = JSON.parse(raised.encodedBody as string);
     assert.equal(body.kind, 'angle-difference');
     assert.ok(Math.abs(body.value - 42) < 0.1, `Δθ ${body.value}`);
     const delay = raised.eventTimeUs - (T0 + 20e6);

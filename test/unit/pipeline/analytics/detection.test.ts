@@ -17,7 +17,7 @@ function anomalies(events: Record<string, unknown>[], seconds = 60): (Body & { a
   const records = simulatedRecords({ seconds, scenario: { events } });
   const engine = new AnalyticsEngine(analyticsConfig());
   const out = feedRecords(engine, records, settings, 5);
-  return out.filter((o) => o.kind === 'anomaly').map((o) => ({ ...(JSON.parse(o.bodyJson) as Body), atUs: o.eventTimeUs }));
+  return out.filter((o) => o.kind === 'anomaly').map((o) => ({ ...(JSON.parse(o.encodedBody as string) as Body), atUs: o.eventTimeUs }));
 }
 
 const roundUp = (us: number): number => Math.ceil(us / WINDOW_US) * WINDOW_US;

@@ -34,7 +34,7 @@ describe('SCADA values in the analytics', () => {
     });
     analytics.observe('meters', scadaValueRecord(fields, 232, [], { sentUs: t0 + 2e6, receivedUs: t0 + 2e6 + 1000 }, 0, undefined));
     await analytics.stop();
-    const windows = delivered.filter((r) => r.kind === 'feature-window').map((r) => ({ stream: r.stream, body: JSON.parse(r.bodyJson!) }));
+    const windows = delivered.filter((r) => r.kind === 'feature-window').map((r) => ({ stream: r.stream, body: JSON.parse(r.encodedBody as string) }));
     assert.ok(windows.length >= 1 && windows.every((w) => w.stream === 'feeder/v'), 'only the opted-in source');
     const first = windows[0]!.body;
     assert.equal(first.channels.value.unit, 'V');
@@ -42,6 +42,6 @@ describe('SCADA values in the analytics', () => {
     assert.equal(first.channels.value.count, 4);
     assert.equal(first.channels.value.max, 231);
     assert.equal(first.expected, 0, 'no reporting grid');
-    assert.deepEqual(delivered.filter((r) => r.kind === 'anomaly').map((r) => r.bodyJson), [], 'no stale flag for a tag that publishes on change');
+    assert.deepEqual(delivered.filter((r) => r.kind === 'anomaly').map((r) => r.encodedBody), [], 'no stale flag for a tag that publishes on change');
   });
 });

@@ -55,7 +55,7 @@ describe('event-time windows', () => {
     const [late] = out.filter((o) => o.kind === 'late-sample');
     assert.ok(late);
     assert.equal(late.eventTimeUs, ms(40));
-    assert.deepEqual(JSON.parse(late.bodyJson), {
+    assert.deepEqual(JSON.parse(late.encodedBody as string), {
       windows: ['100ms'],
       watermark: ms(240),
       lateByUs: 200_000,
@@ -66,7 +66,7 @@ describe('event-time windows', () => {
 
   it('assigns each sample to every sliding window that contains it, oldest first', () => {
     const engine = engineWith({ windows: [{ sizeMs: 100 }, { sizeMs: 200, slideMs: 100 }] });
-    const got = windows(feedFreq(engine, [freqDescriptor()], grid(0, 400)).filter((o) => o.bodyJson.includes('"200ms/100ms"')));
+    const got = windows(feedFreq(engine, [freqDescriptor()], grid(0, 400)).filter((o) => (o.encodedBody as string).includes('"200ms/100ms"')));
     assert.deepEqual(
       got.map((w) => [w.start, w.samples]),
       [
@@ -144,7 +144,7 @@ describe('event-time windows', () => {
     const samples = grid(0, 6000).map((s) => ({ ...s, key: s.tUs + random() * 100_000 }));
     samples.sort((a, b) => a.key - b.key);
     for (let i = 50; i < samples.length; i += 97) samples.splice(i, 0, { tUs: samples[i - 40]!.tUs, freq: 49, key: 0 });
-    const run = (batch: number) => feedFreq(engineWith(), [freqDescriptor()], samples, batch, ms(0)).map((o) => `${o.kind} ${o.eventTimeUs} ${o.bodyJson}`);
+    const run = (batch: number) => feedFreq(engineWith(), [freqDescriptor()], samples, batch, ms(0)).map((o) => `${o.kind} ${o.eventTimeUs} ${o.encodedBody as string}`);
     const one = run(1);
     assert.ok(one.some((o) => o.startsWith('late-sample')));
     assert.ok(one.some((o) => o.includes('"revision":1')));

@@ -115,7 +115,7 @@ describe('ChannelStats', () => {
     assert.equal(s.missing, 0);
     assert.ok(Number.isNaN(s.mean));
     for (const x of [10, 20]) s.add(x);
-    assert.equal(s.writeJson(), statsOf([10, 20]).writeJson());
+    assert.deepEqual(s.summary('V'), statsOf([10, 20]).summary('V'));
   });
 
   it('gives the same result by merging consecutive chunks as by adding every value in order', () => {
@@ -161,45 +161,27 @@ describe('ChannelStats', () => {
 
   it('does not change the window it merges from', () => {
     const b = statsOf([3, 4, NaN]);
-    const before = b.writeJson();
+    const before = b.summary('V');
     statsOf([1]).merge(b);
-    assert.equal(b.writeJson(), before);
+    assert.deepEqual(b.summary('V'), before);
     assert.equal(b.missing, 1);
   });
 
-  it('writes compact JSON with keys in a fixed order and shortest round-trip numbers', () => {
+  it('summarises in the schema\'s field order, with the shortest round-trip numbers in JSON', () => {
     assert.equal(
-      statsOf([0.1, 0.2, NaN]).writeJson(),
-      '{"count":2,"mean":0.15000000000000002,"min":0.1,"max":0.2,"std":0.05,"rms":0.158113883008419,"first":0.1,"last":0.2}',
+      JSON.stringify(statsOf([0.1, 0.2, NaN]).summary('Hz')),
+      '{"unit":"Hz","count":2,"mean":0.15000000000000002,"min":0.1,"max":0.2,"std":0.05,"rms":0.158113883008419,"first":0.1,"last":0.2}',
     );
-    const json = statsOf([2, 4, 4, 4, 5, 5, 7, 9]).writeJson();
-    assert.equal(json, '{"count":8,"mean":5,"min":2,"max":9,"std":2,"rms":5.385164807134504,"first":2,"last":9}');
-    assert.deepEqual(Object.keys(JSON.parse(json)), ['count', 'mean', 'min', 'max', 'std', 'rms', 'first', 'last']);
+    const json = JSON.stringify(statsOf([2, 4, 4, 4, 5, 5, 7, 9]).summary('V'));
+    assert.equal(json, '{"unit":"V","count":8,"mean":5,"min":2,"max":9,"std":2,"rms":5.385164807134504,"first":2,"last":9}');
   });
 
-  it('writes null for the statistics of an empty window, since JSON has no NaN', () => {
-    assert.equal(
-      statsOf([NaN]).writeJson(),
-      '{"count":0,"mean":null,"min":null,"max":null,"std":null,"rms":null,"first":null,"last":null}',
-    );
+  it('gives null for the statistics of an empty window: JSON has no NaN and the schema says null', () => {
+    assert.deepEqual(statsOf([NaN]).summary('V'), { unit: 'V', count: 0, mean: null, min: null, max: null, std: null, rms: null, first: null, last: null });
   });
 
-  it('writes numbers exactly as JSON.stringify would', () => {
+  it('summarises the numbers it computed, unrounded', () => {
     const s = statsOf(voltages(100, 1, 3));
-    const parsed = JSON.parse(s.writeJson()) as Record<string, number>;
-    assert.equal(parsed.mean, s.mean);
-    assert.equal(parsed.std, s.std);
-    assert.equal(parsed.rms, s.rms);
-    const expected = JSON.stringify({
-      count: s.count,
-      mean: s.mean,
-      min: s.min,
-      max: s.max,
-      std: s.std,
-      rms: s.rms,
-      first: s.first,
-      last: s.last,
-    });
-    assert.equal(s.writeJson(), expected);
+    assert.deepEqual(s.summary('V'), { unit: 'V', count: s.count, mean: s.mean, min: s.min, max: s.max, std: s.std, rms: s.rms, first: s.first, last: s.last });
   });
 });
