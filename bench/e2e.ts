@@ -1,6 +1,6 @@
 // End to end: PMU frame sent → Kafka delivery report (acks=all), through the real gateway.
 //
-//   npm run bench:e2e [-- --pmus 10,100,1000 --seconds 20 --warmup 10 --profile DIR]
+//   npm run bench:e2e [-- --pmus 10,100,1000 --encodings json,avro --seconds 20 --warmup 10 --profile DIR]
 //
 // For each load, ten `gridgate simulate pmu` processes (one TCP stream each, N/10 PMUs per stream,
 // 60 frames/s, 6 phasors + 2 analogs per PMU, float polar) and the gateway, run from dist/ as
@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.js';
+import type { RecordEncoding } from '../src/pipeline/encoding/record-encoding.js';
 import { ProcessGroup } from '../scripts/substation/children.js';
 import { cpuShare, mainThreadCpuShare, sampleProcess, type ProcSample } from '../scripts/substation/proc-stats.js';
 import { scrape, type Scrape } from '../scripts/substation/prometheus.js';
@@ -40,6 +41,8 @@ const { values: args } = parseArgs({
     pmus: { type: 'string', default: '10,100,1000' },
     // Also run these loads with analytics off: what the transport alone costs.
     'analytics-off': { type: 'string', default: '100' },
+    // kafka.encoding of the gateway; every load runs once with each.
+    encodings: { type: 'string', default: 'json,avro' },
     seconds: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '10' },
     // Write V8 CPU profiles of the gateway's threads here (--cpu-prof), for finding where the CPU goes.
@@ -50,6 +53,7 @@ const { values: args } = parseArgs({
 });
 const loads = args.pmus!.split(',').map(Number);
 const withoutAnalytics = args['analytics-off'] ? args['analytics-off'].split(',').map(Number) : [];
+const encodings = args.encodings!.split(',') as RecordEncoding[];
 const seconds = Number(args.seconds);
 const warmupS = Number(args.warmup);
 
@@ -61,6 +65,7 @@ interface Latency {
 interface Run {
   pmus: number;
   analytics: 'workers' | 'off';
+  encoding: RecordEncoding;
   framesPerSecond: number;
   latencyMs: Latency & { max: number; count: number };
   /** ingestTime − eventTime: the simulator's lateness, loopback, and the wait for the gateway's event loop to read the socket. */
@@ -88,23 +93,34 @@ interface Run {
 
 ensureKafka();
 const runs: Run[] = [];
-for (const pmus of loads) runs.push(await measure(pmus, 'workers'));
-for (const pmus of withoutAnalytics) runs.push(await measure(pmus, 'off'));
+for (const encoding of encodings) {
+  for (const pmus of loads) runs.push(await measure(pmus, 'workers', encoding));
+  for (const pmus of withoutAnalytics) runs.push(await measure(pmus, 'off', encoding));
+}
 
 const targets = { cpuShareAt100: 0.25, p99MsAt100: 10, rssMiB: 250, lossAt1000: 0 };
 const ms = (v: number | undefined): string => (v === undefined || v === null ? '—' : fmt(v, 2));
 const table = [
-  '| PMUs × 60 frames/s | analytics | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | of it, frame → read by the gateway (ingestTime) p50 / p99 | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (main V8 heap, external) | lost |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| PMUs × 60 frames/s | analytics | encoding | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | of it, frame → read by the gateway (ingestTime) p50 / p99 | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (main V8 heap, external) | lost |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...runs.map((r) =>
-    `| ${fmt(r.pmus)} | ${r.analytics} | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ${ms(r.arrivalMs.p50)} / ${ms(r.arrivalMs.p99)} ms | ` +
+    `| ${fmt(r.pmus)} | ${r.analytics} | ${r.encoding} (${fmt(r.meanValueBytes)} B) | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ${ms(r.arrivalMs.p50)} / ${ms(r.arrivalMs.p99)} ms | ` +
       `${r.reference ? `${ms(r.reference.latencyMs.p50)} / ${ms(r.reference.latencyMs.p99)} / ${ms(r.reference.latencyMs.p999)} ms` : 'not built'} | ${r.reference ? fmt(r.latencyMs.p99 / r.reference.latencyMs.p99, 2) : '—'} | ` +
       `${fmt(100 * r.cpuShare, 1)} / ${fmt(100 * r.cpuMainThreadShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %, ${r.brokerCpuShare === undefined ? '?' : fmt(100 * r.brokerCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB (${fmt(r.heapTotalMiB)}, ${fmt(r.externalMiB)}) | ${fmt(r.lost)} |`,
   ),
 ];
-const at100 = runs.find((r) => r.pmus === 100 && r.analytics === 'workers');
-const at1000 = runs.find((r) => r.pmus === 1000 && r.analytics === 'workers');
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not run' : ok ? '**met**' : '**not met**');
+function verdicts(encoding: RecordEncoding): string {
+  const mine = runs.filter((r) => r.encoding === encoding);
+  const at100 = mine.find((r) => r.pmus === 100 && r.analytics === 'workers');
+  const at1000 = mine.find((r) => r.pmus === 1000 && r.analytics === 'workers');
+  return (
+    `Targets (issue #9), kafka.encoding ${encoding}: 100 PMUs at under 25 % of one core: ${verdict(at100 && at100.cpuShare < targets.cpuShareAt100)}${at100 ? ` (${fmt(100 * at100.cpuShare, 1)} %)` : ''}; ` +
+    `p99 under 10 ms at 100 PMUs: ${verdict(at100 && at100.latencyMs.p99 < targets.p99MsAt100)}${at100 ? ` (${ms(at100.latencyMs.p99)} ms)` : ''}; ` +
+    `RSS under 250 MB: ${verdict(mine.length ? mine.every((r) => r.rssMaxMiB * 1.048576 < targets.rssMiB) : undefined)} (max ${fmt(Math.max(...mine.map((r) => r.rssMaxMiB)))} MiB); ` +
+    `1,000 PMUs sustained without loss: ${verdict(at1000 && at1000.lost === 0 && at1000.recordsAcknowledged >= 0.99 * at1000.recordsExpected)}.`
+  );
+}
 const markdown = [
   '## end to end (bench/e2e.ts)',
   '',
@@ -112,12 +128,12 @@ const markdown = [
   '',
   ...table,
   '',
-  `Targets (issue #9): 100 PMUs at under 25 % of one core: ${verdict(at100 && at100.cpuShare < targets.cpuShareAt100)}${at100 ? ` (${fmt(100 * at100.cpuShare, 1)} %)` : ''}; p99 under 10 ms at 100 PMUs: ${verdict(at100 && at100.latencyMs.p99 < targets.p99MsAt100)}${at100 ? ` (${ms(at100.latencyMs.p99)} ms)` : ''}; RSS under 250 MB: ${verdict(runs.length ? runs.every((r) => r.rssMaxMiB * 1.048576 < targets.rssMiB) : undefined)} (max ${fmt(Math.max(...runs.map((r) => r.rssMaxMiB)))} MiB); 1,000 PMUs sustained without loss: ${verdict(at1000 && at1000.lost === 0 && at1000.recordsAcknowledged >= 0.99 * at1000.recordsExpected)}.`,
+  ...encodings.flatMap((e) => [verdicts(e), '']),
 ].join('\n');
 console.log(markdown);
 await writeResults('e2e', { machine: machine(), date: new Date().toISOString(), seconds, warmupS, streams: STREAMS, rate: RATE, targets, runs }, markdown);
 
-async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> {
+async function measure(pmus: number, analytics: Run['analytics'], encoding: RecordEncoding): Promise<Run> {
   const perStream = Math.max(1, Math.round(pmus / STREAMS));
   const dir = await mkdtemp(join(tmpdir(), `gridgate-e2e-${pmus}-`));
   const logDir = join(dir, 'logs');
@@ -128,7 +144,7 @@ async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> 
     anomalies: `bench.e2e.anomalies.${suffix}`, late: `bench.e2e.late.${suffix}`, deadLetter: `bench.e2e.dlq.${suffix}`,
   };
   const siteFile = join(dir, 'site.yaml');
-  await writeFile(siteFile, siteYaml(dir, topics, analytics));
+  await writeFile(siteFile, siteYaml(dir, topics, analytics, encoding));
   const config = await loadConfig(siteFile);
   const group = new ProcessGroup();
   let kept = false;
@@ -176,6 +192,7 @@ async function measure(pmus: number, analytics: Run['analytics']): Promise<Run> 
     const run: Run = {
       pmus: perStream * STREAMS,
       analytics,
+      encoding,
       framesPerSecond: RATE * STREAMS,
       latencyMs: { p50: probe.p50, p99: probe.p99, p999: probe.p999, max: probe.max, count: probe.count },
       arrivalMs: probe.arrival,
@@ -220,7 +237,7 @@ function delta(a: Scrape, b: Scrape, name: string): number {
 }
 
 
-function siteYaml(dir: string, topics: Record<string, string>, analytics: Run['analytics']): string {
+function siteYaml(dir: string, topics: Record<string, string>, analytics: Run['analytics'], encoding: RecordEncoding): string {
   const sources = Array.from({ length: STREAMS }, (_, i) =>
     [
       `  - name: pmu-${i + 1}`,
@@ -237,6 +254,7 @@ function siteYaml(dir: string, topics: Record<string, string>, analytics: Run['a
     `http: { host: 127.0.0.1, port: ${HTTP_PORT} }`,
     'kafka:',
     `  brokers: ["${BOOTSTRAP}"]`,
+    `  encoding: ${encoding}`,
     '  missingTopics: create',
     '  newTopics: { partitions: 3, replicationFactor: 1 }',
     `  topics: ${JSON.stringify(topics)}`,

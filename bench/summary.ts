@@ -175,7 +175,8 @@ function e2e(j: Json): Row[] {
     const pmus = r?.pmus;
     if (!ok(pmus)) return [];
     const off = r?.analytics === 'off';
-    const what = `end to end, ${fmt(pmus)} PMUs × 60 frames/s${off ? ', analytics off' : ''}`;
+    // Runs from before kafka.encoding existed wrote JSON.
+    const what = `end to end, ${fmt(pmus)} PMUs × 60 frames/s, ${r?.encoding ?? 'json'}${off ? ', analytics off' : ''}`;
     // The targets are for the gateway as shipped (analytics on); the analytics-off run shows the transport's share.
     const at100 = pmus === 100 && !off;
     const p99 = r?.latencyMs?.p99;

@@ -13,6 +13,7 @@ if (isMainThread) await install();
 
 async function install() {
 const { KafkaProducer } = await import('../../dist/src/sinks/kafka/producer.js');
+const { readAvroEnvelope } = await import('../../dist/src/pipeline/encoding/avro.js');
 
 const topic = process.env.GRIDGATE_E2E_TOPIC;
 const out = process.env.GRIDGATE_E2E_PROBE_OUT;
@@ -30,12 +31,18 @@ const numberAfter = (value, mark) => {
   const at = value.indexOf(mark);
   return at < 0 ? NaN : Number(value.toString('latin1', at + mark.length, value.indexOf(44, at)));
 };
+/** [eventTime, ingestTime] in µs, from either encoding (kafka.encoding). */
+const timesOf = (value) => {
+  if (value[0] === 0x7b) return [numberAfter(value, MARK), numberAfter(value, INGEST)];
+  const e = readAvroEnvelope(value);
+  return e ? [e.eventTime, e.ingestTime] : [NaN, NaN];
+};
 
 const produce = KafkaProducer.prototype.produce;
 KafkaProducer.prototype.produce = function (record, callback) {
   if (!measuring || record.topic !== topic) return produce.call(this, record, callback);
-  const eventTimeUs = numberAfter(record.value, MARK);
-  const arrivalMs = (numberAfter(record.value, INGEST) - eventTimeUs) / 1000;
+  const [eventTimeUs, ingestTimeUs] = timesOf(record.value);
+  const arrivalMs = (ingestTimeUs - eventTimeUs) / 1000;
   const bytes = record.value.length;
   return produce.call(this, record, (err, report) => {
     if (!err && measuring) {

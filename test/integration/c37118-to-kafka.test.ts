@@ -3,6 +3,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { avroRecordType } from '../../src/pipeline/encoding/avro.js';
 import { Command } from '../../src/protocols/c37118/constants.js';
 import { BIN, httpGet, simulatePmu, startGateway, writeConfig } from '../helpers/gridgate.js';
 import { cfg2Frame, dataFrames, FakePmu, simpleConfig } from '../helpers/fake-pmu.js';
@@ -17,7 +18,7 @@ const headers = messageHeaders;
 const value = messageJson;
 
 /** Topics either site-wide (kafka.topics) or, with `perSource`, on the source itself. */
-async function siteConfig(address: string, topics: { pmuFrames: string; deadLetter: string }, perSource = false): Promise<string> {
+async function siteConfig(address: string, topics: { pmuFrames: string; deadLetter: string }, perSource = false, encoding = 'json'): Promise<string> {
   const state = await tempDir('gridgate-c37118-');
   const siteTopics = perSource ? '' : `\n  topics: { pmuFrames: ${topics.pmuFrames}, deadLetter: ${topics.deadLetter} }`;
   const sourceTopics = perSource ? `\n    topics: { records: ${topics.pmuFrames}, deadLetter: ${topics.deadLetter} }` : '';
@@ -26,6 +27,7 @@ log: { level: debug }
 http: { port: 0 }
 kafka:
   brokers: ["${BOOTSTRAP}"]
+  encoding: ${encoding}
   lingerMs: 1${siteTopics}
 spool: { dir: ${join(state, 'spool')} }
 state: { dir: ${state} }
@@ -95,6 +97,37 @@ describe('C37.118 to Kafka, end to end', () => {
       timeout: 60_000,
     });
     assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+  });
+
+  it('writes Avro binary with kafka.encoding avro: every value decodes with its schema, and verify-topic reads the topic', async () => {
+    const sim = await simulatePmu(['--pmus', '2', '--rate', '50', '--fnom', '50', '--seed', '7']);
+    children.push(sim.child);
+    const topics = { pmuFrames: await createTopic('pmu'), deadLetter: await createTopic('dlq') };
+    const gw = startGateway(['run', '--config', await siteConfig(`127.0.0.1:${sim.port}`, topics, false, 'avro')]);
+    await gw.waitForLog((l) => l.msg === 'configuration received', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    gw.child.kill('SIGTERM');
+    assert.equal(await gw.exited, 0, gw.stderr());
+    sim.child.kill('SIGTERM');
+    const messages = await consume(topics.pmuFrames, 100, 30_000);
+    const type = avroRecordType('pmu-frame');
+    const seqs = new Map<string, number[]>();
+    for (const m of messages) {
+      assert.deepEqual(headers(m), { site: 'north', schema: 'gridgate.pmu-frame/1', 'content-type': 'avro/binary' });
+      const r = type.fromBuffer(m.value!) as { site: string; source: string; stream: string; seq: number; phasors: unknown[]; freq: number };
+      assert.equal(m.key!.toString(), `${r.site}/${r.source}/${r.stream}`);
+      assert.equal(r.phasors.length, 6);
+      assert.ok(Math.abs(r.freq - 50) < 0.1, `freq ${r.freq}`);
+      seqs.set(r.stream, [...(seqs.get(r.stream) ?? []), r.seq]);
+    }
+    assert.deepEqual([...seqs.keys()].sort(), ['101', '102']);
+    for (const list of seqs.values()) assert.deepEqual(list, list.map((_, i) => i + 1), 'gap-free seq from 1, in order');
+    const verify = spawnSync(process.execPath, [BIN, 'verify-topic', '--brokers', BOOTSTRAP, '--topic', topics.pmuFrames, '--from-beginning'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+    assert.match(verify.stdout, /clean/);
   });
 
   it("sends bytes that are not frames to the source's dead-letter topic with the raw bytes, and keeps the good frames", async () => {
