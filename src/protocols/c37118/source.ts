@@ -371,10 +371,23 @@ export class C37118Source implements Component {
     void this.#requestConfig();
   }
 
-  #checkStale(): void {
+  #silent(): boolean {
     const period = this.#tracker.periodUs / 1000;
-    if (this.#stale || this.#lastDataAtMs === 0 || period === 0) return;
-    if (Date.now() - this.#lastDataAtMs <= period * this.#c.staleAfterPeriods) return;
+    // Paused by back-pressure, the silence is ours: resume() restarts the clock.
+    if (this.#stale || this.#paused || this.#lastDataAtMs === 0 || period === 0) return false;
+    return Date.now() - this.#lastDataAtMs > period * this.#c.staleAfterPeriods;
+  }
+
+  #checkStale(): void {
+    if (!this.#silent()) return;
+    // Timers run before the event loop polls its sockets. After a stall of the loop (a GC, a long
+    // batch), the frames the device sent meanwhile are waiting in the socket, unread: look again
+    // after the poll phase (setImmediate) has read them, before calling the device silent.
+    setImmediate(() => this.#confirmStale());
+  }
+
+  #confirmStale(): void {
+    if (this.#stop.signal.aborted || !this.#silent()) return;
     this.#stale = true;
     this.#m.stale.set({ source: this.#c.name }, 1);
     this.#ctx.log.warn({ periods: this.#c.staleAfterPeriods }, 'no data from the PMU; stream marked stale');
@@ -391,6 +404,7 @@ export class C37118Source implements Component {
   #resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
+    if (this.#lastDataAtMs !== 0) this.#lastDataAtMs = Date.now();
     this.#tcp?.socket.resume();
   }
 }

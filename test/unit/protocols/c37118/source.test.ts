@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -203,6 +205,55 @@ describe('the C37.118 source (PDC client)', () => {
     await until(() => pmu.connections >= 3, 'pmu.connections >= 3', 3000);
     assert.ok((await h.metric('gridgate_c37118_reconnects_total')) >= 2);
     await h.stop();
+  });
+
+  it('does not call a streaming device stale after its own event loop stalled: it reads the socket first', async () => {
+    // The device in another process, so it keeps sending while this process is stalled.
+    const sim = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'simulate', 'pmu', '--listen', '127.0.0.1:0', '--idcode', String(IDCODE), '--rate', '50', '--fnom', '50'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const [line] = (await once(sim.stdout!.setEncoding('utf8'), 'data')) as [string];
+      const { tcp } = JSON.parse(line.split('\n')[0]!) as { tcp: string };
+      const h = await startSource(sourceConfig({ address: tcp, requestHeader: 'no', staleAfterPeriods: 5 }));
+      await until(() => pmuRecords(h).length >= 20, 'pmuRecords(h).length >= 20', 10_000);
+      for (let i = 0; i < 3; i++) {
+        // 400 ms of a busy loop: four times the stale limit (5 periods of 20 ms), past a 250 ms check.
+        const until = Date.now() + 400;
+        while (Date.now() < until);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      assert.equal(await h.metric('gridgate_c37118_stale'), 0);
+      assert.equal(await h.metric('gridgate_c37118_reconnects_total'), 0, 'the connection was kept');
+      await h.stop();
+    } finally {
+      sim.kill('SIGTERM');
+    }
+  });
+
+  it('does not call a device stale while the pipeline has it paused (back-pressure), nor right after', async () => {
+    const pmu = await device();
+    answer(pmu, CONFIG, dataFrames(CONFIG, 0, 200));
+    const registry = new Registry();
+    let full = true;
+    let resume: () => void = () => undefined;
+    const source = new C37118Source(sourceConfig({ address: pmu.address, requestHeader: 'no', staleAfterPeriods: 5 }), {
+      log: silent,
+      registry,
+      emit: () => !full, // the first batch fills the pipeline: the source pauses
+      onResume: (fn) => ((resume = fn), () => undefined),
+    });
+    await source.start();
+    const stale = async (): Promise<number> => Number((await registry.getSingleMetric('gridgate_c37118_stale')!.get()).values[0]?.value ?? 0);
+    await until(async () => (await registry.getSingleMetric('gridgate_c37118_frames_total')!.get()).values.length > 0, 'frames', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 600)); // paused for six times the stale limit
+    assert.equal(await stale(), 0, 'no stale while paused');
+    full = false;
+    resume();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await stale(), 0, 'no stale on resuming');
+    assert.equal(pmu.connections, 1);
+    await source.stop(new Deadline(2000));
   });
 
   it('takes UDP data only from configured peers', async () => {
