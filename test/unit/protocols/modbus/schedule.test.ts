@@ -11,7 +11,10 @@ describe('PollSchedule', () => {
     schedule.start();
     await new Promise((r) => setTimeout(r, 700));
     schedule.stop();
-    assert.ok(ticks.length >= 25, `${ticks.length} ticks in 700 ms`);
+    // On a loaded machine some deadlines are slept through (counted as missed, next test): what
+    // must hold is that the deadlines ticked or missed cover the 700 ms, each once.
+    const covered = (ticks.at(-1)!.deadlineMs - ticks[0]!.deadlineMs) / 20 + 1;
+    assert.ok(covered >= 30 && ticks.length >= 5, `${ticks.length} ticks covering ${covered} deadlines in 700 ms`);
     for (const [i, t] of ticks.entries()) {
       assert.equal(t.deadlineMs % 20, 0, 'deadlines are multiples of the interval since the epoch');
       assert.ok(t.jitterMs >= 0, `tick ${i} fired ${t.jitterMs} ms before its deadline`);
