@@ -78,6 +78,10 @@ export class C37118Source implements Component {
 
   async start(): Promise<void> {
     const c = this.#c;
+    // Present from the start: a PMU that never answers is disconnected, not absent from /metrics
+    // (an absent series fires no alert).
+    this.#m.connected.set({ source: c.name }, 0);
+    this.#m.stale.set({ source: c.name }, 0);
     this.#unsubscribe = this.#ctx.onResume(() => this.#resume());
     if (c.transport !== 'tcp') {
       const udp = c.udp ?? { bind: '0.0.0.0:4713', peers: [] };

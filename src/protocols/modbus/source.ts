@@ -60,6 +60,8 @@ export class ModbusSource implements Component {
   }
 
   async start(): Promise<void> {
+    // Present from the start: a device that never answers is disconnected, not absent from /metrics.
+    this.#m.connected.set({ source: this.#c.name }, 0);
     this.#unsubscribe = this.#ctx.onResume(() => (this.#paused = false));
     this.#loop = this.#connect(this.#abort.signal);
     for (const device of this.#devices) {

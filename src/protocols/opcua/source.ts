@@ -107,6 +107,8 @@ export class OpcuaSource implements Component {
     this.#rt = await import('./runtime.js');
     this.#rt.routeLibraryLogs(this.#ctx.log);
     this.#unsubscribe = this.#ctx.onResume(() => void this.#resume());
+    // Present from the start: a server that never answers is disconnected, not absent from /metrics.
+    this.#m.connected.set({ source: this.#c.name }, 0);
     this.#loop = this.#run(this.#abort.signal);
   }
 

@@ -256,6 +256,14 @@ describe('the C37.118 source (PDC client)', () => {
     await source.stop(new Deadline(2000));
   });
 
+  it('shows a PMU that never answered as disconnected from the start, not as no series at all', async () => {
+    const h = await startSource(sourceConfig({ address: '127.0.0.1:1' }));
+    const series = async (name: string) => (await h.registry.getSingleMetric(name)!.get()).values.map((v) => [v.labels, v.value]);
+    assert.deepEqual(await series('gridgate_c37118_connected'), [[{ source: 'pmu-a' }, 0]]);
+    assert.deepEqual(await series('gridgate_c37118_stale'), [[{ source: 'pmu-a' }, 0]]);
+    await h.stop();
+  });
+
   it('takes UDP data only from configured peers', async () => {
     for (const [peers, accepted] of [
       [['127.0.0.1'], true],

@@ -84,6 +84,12 @@ describe('the Modbus source against the product simulator', () => {
     return sim;
   };
 
+  it('shows a device that never answered as disconnected from the start, not as no series at all', async () => {
+    const h = await harness(sourceConfig(1));
+    assert.equal(await h.metricText('gridgate_modbus_connected').then((t) => /gridgate_modbus_connected\{source="[^"]+"\} 0/.test(t)), true);
+    await h.stop();
+  });
+
   it('reads every type of tag, publishes each value once until it changes, and never writes', async () => {
     const sim = await simulator();
     // Without the dead unit, and a timeout no loaded CI machine reaches: a spurious timeout is a
