@@ -42,12 +42,12 @@ interface Harness {
   close(): Promise<void>;
 }
 
-const producerOptions = (): ConstructorParameters<typeof KafkaProducer>[0] => ({
+const producerOptions = (metrics = createKafkaMetrics(new Registry())): ConstructorParameters<typeof KafkaProducer>[0] => ({
   config: rdkafkaConfig(kafka, 'gridgate-test'),
   connectTimeoutMs: 5000,
   pollIntervalMs: 2,
   log: silent,
-  metrics: createKafkaMetrics(new Registry()),
+  metrics,
 });
 
 /**
@@ -77,10 +77,11 @@ async function harness(
   options: { producer?: KafkaProducer; onFatal?: (delivery: Delivery) => void } = {},
 ): Promise<Harness> {
   const { spool } = await openSpool(await tempDir('gridgate-delivery-'), { segmentMaxBytes: 1024 * 1024 });
-  const producer = options.producer ?? new KafkaProducer(producerOptions());
-  await producer.connect();
   const registry = new Registry();
   const metrics = createKafkaMetrics(registry);
+  // The sink shares one set of metrics between its producer and its Delivery, and so does this.
+  const producer = options.producer ?? new KafkaProducer(producerOptions(metrics));
+  await producer.connect();
   const delivery: Delivery = new Delivery({
     spool,
     mode,
@@ -208,6 +209,7 @@ describe('delivery through the spool to Kafka', () => {
       const during = offer(h, topic, n, ingest, 2000);
       await new Promise((r) => setTimeout(r, OUTAGE_S * 1000));
       if (mode === 'spill') assert.notEqual(h.delivery.state, 'live', 'spilling while the broker is down');
+      assert.equal(await metricValue(h.registry, 'gridgate_kafka_connected'), 0, 'no broker up');
       kafkaLocal('start');
       console.log(`# ${mode}: broker down for ${((Date.now() - downAt) / 1000).toFixed(1)} s`);
       await during;
@@ -215,6 +217,9 @@ describe('delivery through the spool to Kafka', () => {
       await offer(h, topic, n, 2000, 2000);
       n += 2000;
       await settled(h, 90_000);
+      // The statistics come once a second.
+      for (let i = 0; i < 30 && (await metricValue(h.registry, 'gridgate_kafka_connected')) !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await metricValue(h.registry, 'gridgate_kafka_connected'), 1, 'a broker up again');
       await h.close();
       const report = auditTopic(await readTopic({ connection: connectionConfig(kafka), topic, timeoutMs: 60_000 }));
       assert.deepEqual(report.totals, { lost: 0, lostAcrossRestarts: 0, duplicates: 0, outOfOrder: 0 });

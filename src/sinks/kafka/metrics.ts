@@ -43,7 +43,7 @@ export function createKafkaMetrics(registry: Registry): KafkaMetrics {
     }),
     connected: new Gauge({
       name: 'gridgate_kafka_connected',
-      help: '1 once the producer has fetched metadata from a bootstrap broker, 0 before and after.',
+      help: "1 while the producer has a connection up to at least one broker (librdkafka's statistics, every second); 0 before the first connection, while every broker is unreachable, and after stop.",
       registers,
     }),
     connectAttempts: new Counter({

@@ -26,6 +26,8 @@ export function rdkafkaConfig(config: KafkaConfig, clientId: string): RdkafkaCon
     'reconnect.backoff.max.ms': config.reconnect.maxMs,
     // One report per message, without copying the payload back (dr_msg_cb would).
     dr_cb: true,
+    // Broker connection states once a second, for gridgate_kafka_connected (producer.ts).
+    'statistics.interval.ms': 1000,
   };
   Object.assign(global, connectionConfig(config));
   const topic: ProducerTopicConfig = {

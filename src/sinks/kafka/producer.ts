@@ -76,6 +76,7 @@ export class KafkaProducer {
     const producer = new Kafka.Producer(this.#config.global, this.#config.topic);
     producer.on('delivery-report', (err, report) => this.#onDeliveryReport(err, report));
     producer.on('event.error', (err) => this.#onClientError(err));
+    producer.on('event.stats', (stats: { message: string }) => this.#onStats(producer, stats.message));
     try {
       await new Promise<void>((resolve, reject) => {
         producer.connect({ timeout: this.#connectTimeoutMs }, (err) => (err ? reject(err) : resolve()));
@@ -199,6 +200,20 @@ export class KafkaProducer {
     pending.callback(null, { topic: report.topic, partition: report.partition, offset: report.offset });
   }
 
+  /**
+   * librdkafka's statistics (statistics.interval.ms): the only place that says whether a broker
+   * connection is up. It reconnects on its own after an outage and its error events are no
+   * reliable edge, so gridgate_kafka_connected follows the brokers' states instead.
+   */
+  #onStats(producer: Kafka.Producer, json: string): void {
+    if (producer !== this.#producer) return;
+    try {
+      this.#metrics.connected.set(brokersUp(JSON.parse(json) as Statistics) ? 1 : 0);
+    } catch {
+      // A statistics document we cannot read leaves the gauge as it was.
+    }
+  }
+
   #onClientError(err: LibrdKafkaError): void {
     this.#metrics.clientErrors.inc({ reason: clientErrorReason(err.code) });
     // librdkafka repeats transport errors every reconnect attempt; once a minute is enough.
@@ -230,3 +245,11 @@ function clientErrorReason(code: number): string {
       return 'other';
   }
 }
+
+/** The part of librdkafka's statistics JSON read here (STATISTICS.md: brokers.*.state). */
+interface Statistics {
+  brokers?: Record<string, { state?: string }>;
+}
+
+/** Any broker connection up (state UP; INIT, DOWN, CONNECT, AUTH… are not). */
+export const brokersUp = (stats: Statistics): boolean => Object.values(stats.brokers ?? {}).some((b) => b.state === 'UP');
