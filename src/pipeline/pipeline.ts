@@ -13,8 +13,9 @@ import { Sequencer } from './sequencer.js';
 
 // The pipeline between the sources and the sink: stamps each record with epoch and per-stream
 // seq, wraps it in the envelope, routes it to its topic and encodes it (kafka.encoding: JSON or
-// Avro binary, both of the schemas in schemas/). Each measurement record is also observed by the analytics
-// (windowed features and anomaly flags in worker threads), whose records join the same queue.
+// Avro binary, both of the schemas in schemas/). Each measurement record is also observed by the
+// analytics (windowed features and anomaly flags in worker threads), whose records join the same
+// queue.
 //
 //   sources ──emit(records)──▶ queue ──pump──▶ stamp + encode ──offer──▶ sink (spool/Kafka)
 //                 │              ▲

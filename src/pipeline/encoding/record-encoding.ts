@@ -2,8 +2,8 @@ import type { RecordKind } from '../record.js';
 import { AvroWriter, type Envelope } from './avro.js';
 
 // How records are written to Kafka (kafka.encoding): JSON text (the default, readable with any
-// tool) or Avro binary (schemas/<kind>.avsc; a third to a half of the bytes, and no number
-// formatting, which is most of what JSON costs the gateway). The `content-type` header says which;
+// tool) or Avro binary (schemas/<kind>.avsc; a quarter to a third of the bytes, and no number
+// formatting, which was most of what JSON cost the gateway per record). The `content-type` header says which;
 // the `schema` header names the schema either way. docs/records.md has both for consumers.
 
 export const RECORD_ENCODINGS = ['json', 'avro'] as const;
