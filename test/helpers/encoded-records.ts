@@ -4,8 +4,8 @@ import type { SpoolEntry } from '../../src/buffer/entry-codec.js';
 import { Deadline } from '../../src/daemon/component.js';
 import { AnalyticsEngine } from '../../src/pipeline/analytics/engine.js';
 import type { RecordEncoding } from '../../src/pipeline/encoding/record-encoding.js';
-import { Pipeline } from '../../src/pipeline/pipeline.js';
-import { deadLetter, type SourceRecord } from '../../src/pipeline/record.js';
+import { Pipeline, RECORD_SCHEMAS } from '../../src/pipeline/pipeline.js';
+import { deadLetter, type RecordKind, type SourceRecord } from '../../src/pipeline/record.js';
 import { scadaValueRecord } from '../../src/protocols/modbus/records.js';
 import { opcuaValueRecord } from '../../src/protocols/opcua/records.js';
 import { Quality } from '../../src/protocols/shared/quality.js';
@@ -65,3 +65,9 @@ export async function publish(encoding: RecordEncoding, records: SourceRecord[])
   return { entries, registry };
 }
 
+/** The kind of a published record, from its schema header (the pipeline's RECORD_SCHEMAS, read backwards). */
+export function kindOf(entry: SpoolEntry): RecordKind {
+  const kind = (Object.keys(RECORD_SCHEMAS) as RecordKind[]).find((k) => RECORD_SCHEMAS[k] === entry.headers?.schema);
+  if (!kind) throw new Error(`no record kind has the schema header ${entry.headers?.schema}`);
+  return kind;
+}

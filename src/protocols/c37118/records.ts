@@ -7,7 +7,6 @@ import type { DataColumns } from './data-frame.js';
 // with its own key, partition and seq. This is where allocation happens, once per record; the
 // decoding before it allocates nothing.
 
-
 export function pmuFrameRecords(columns: DataColumns, ingestTimeUs: number, extraQuality: number, out: SourceRecord[]): void {
   const layout = columns.layout;
   const config = layout.config;

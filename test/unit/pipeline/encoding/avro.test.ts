@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { SpoolEntry } from '../../../../src/buffer/entry-codec.js';
 import { Analytics } from '../../../../src/pipeline/analytics/analytics.js';
 import { avroBodyType, avroRecordType } from '../../../../src/pipeline/encoding/avro.js';
 import { nowUs, type RecordKind, type SourceRecord } from '../../../../src/pipeline/record.js';
 import { scadaValueRecord } from '../../../../src/protocols/modbus/records.js';
 import { auditTopic } from '../../../../src/sinks/kafka/topic-audit.js';
 import { analyticsConfig, sourceAnalytics } from '../../../helpers/analytics.js';
-import { analyticsRecords, MODBUS, publish, sourceRecords } from '../../../helpers/encoded-records.js';
+import { analyticsRecords, kindOf, MODBUS, publish, sourceRecords } from '../../../helpers/encoded-records.js';
 import { simulatedRecords } from '../../../helpers/pmu-records.js';
 
 // kafka.encoding avro: every kind of record, through a real Pipeline (and the analytics engine
@@ -18,7 +17,6 @@ import { simulatedRecords } from '../../../helpers/pmu-records.js';
 
 const settings = sourceAnalytics({ voltageBaseKv: 230, currentBaseA: 500 });
 
-const kindOf = (e: SpoolEntry): RecordKind => /^gridgate\.([a-z-]+)\/1$/.exec(e.headers!.schema!)![1] as RecordKind;
 /** avsc decodes records into classes of its own; compare plain data. */
 const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
