@@ -14,6 +14,7 @@ if (isMainThread) await install();
 async function install() {
 const { KafkaProducer } = await import('../../dist/src/sinks/kafka/producer.js');
 const { readAvroEnvelope } = await import('../../dist/src/pipeline/encoding/avro.js');
+const { isJsonValue } = await import('../../dist/src/pipeline/encoding/record-encoding.js');
 
 const topic = process.env.GRIDGATE_E2E_TOPIC;
 const out = process.env.GRIDGATE_E2E_PROBE_OUT;
@@ -33,7 +34,7 @@ const numberAfter = (value, mark) => {
 };
 /** [eventTime, ingestTime] in µs, from either encoding (kafka.encoding). */
 const timesOf = (value) => {
-  if (value[0] === 0x7b) return [numberAfter(value, MARK), numberAfter(value, INGEST)];
+  if (isJsonValue(value)) return [numberAfter(value, MARK), numberAfter(value, INGEST)];
   const e = readAvroEnvelope(value);
   return e ? [e.eventTime, e.ingestTime] : [NaN, NaN];
 };

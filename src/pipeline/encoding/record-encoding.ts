@@ -12,6 +12,13 @@ export type RecordEncoding = (typeof RECORD_ENCODINGS)[number];
 /** `avro/binary` is the Avro specification's own name for its binary encoding (its HTTP transport). */
 export const CONTENT_TYPE: Readonly<Record<RecordEncoding, string>> = { json: 'application/json', avro: 'avro/binary' };
 
+/**
+ * Which encoding a record value is in, from its first byte, for readers without its headers
+ * (verify-topic, the e2e probe): JSON opens with `{` (0x7B), which as the zig-zag varint that
+ * starts an Avro record (the site's length) would be -62.
+ */
+export const isJsonValue = (value: Uint8Array): boolean => value[0] === 0x7b;
+
 /** A body encoded where it was built (an analytics worker): JSON object text or Avro bytes. */
 export type EncodedBody = string | Uint8Array;
 

@@ -1,4 +1,5 @@
 import { readAvroEnvelope } from '../../pipeline/encoding/avro.js';
+import { isJsonValue } from '../../pipeline/encoding/record-encoding.js';
 
 // The consumer-side proof of the delivery contract (ARCHITECTURE.md): given a topic's records in
 // partition order, what arrived per stream, and what did not. Every record carries `epoch` (one per
@@ -113,9 +114,8 @@ export function auditTopic(records: Iterable<AuditedRecord>): TopicReport {
 
 function parse(value: Buffer | null): { site: unknown; source: unknown; stream: unknown; epoch: number; seq: number } | undefined {
   if (!value || value.length === 0) return undefined;
-  // Either encoding (kafka.encoding), told apart by the first byte: JSON opens with `{` (0x7B),
-  // which as the zig-zag varint that starts an Avro record (the site's length) would be -62.
-  if (value[0] !== 0x7b) {
+  // Either encoding (kafka.encoding), record by record.
+  if (!isJsonValue(value)) {
     const e = readAvroEnvelope(value);
     return e && Number.isSafeInteger(e.epoch) && Number.isSafeInteger(e.seq) ? e : undefined;
   }
