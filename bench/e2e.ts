@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     // Print the gateway's queues and memory every second while measuring.
     watch: { type: 'boolean', default: false },
+    // Extra flags for the gateway's node (space-separated), for trying V8 or libuv settings.
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const loads = args.pmus!.split(',').map(Number);
@@ -153,7 +155,7 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
     const probeOut = join(dir, 'probe.json');
     const gateway = group.start('gateway', ['run', '--config', siteFile], {
       logFile: join(logDir, 'gateway.log'),
-      nodeFlags: ['--import', './bench/lib/e2e-probe.mjs', ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [])],
+      nodeFlags: ['--import', './bench/lib/e2e-probe.mjs', ...args['node-flags']!.split(' ').filter(Boolean), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [])],
       env: { GRIDGATE_E2E_TOPIC: topics.pmuFrames, GRIDGATE_E2E_PROBE_OUT: probeOut },
     });
     const metricsUrl = `http://127.0.0.1:${HTTP_PORT}/metrics`;

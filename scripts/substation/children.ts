@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { INSTALLED_NODE_FLAGS } from './node-flags.js';
 
-// The processes of a simulated substation (simulators, the gateway), run from dist/ as installed:
+// The processes of a simulated substation (simulators, the gateway), run from dist/ as installed
+// (with the installed command's Node flags):
 // each child's output goes to a log file, a simulator's one JSON status line is read off its
 // stdout, and the group stops them in reverse order of start (the gateway before its devices), or
 // kills what is left if this process dies first.
@@ -34,7 +36,7 @@ export class Child {
     this.name = name;
     this.#logFile = options.logFile;
     this.#log = createWriteStream(options.logFile, { flags: 'a' });
-    this.process = spawn(process.execPath, [...(options.nodeFlags ?? []), BIN, ...args], {
+    this.process = spawn(process.execPath, [...INSTALLED_NODE_FLAGS, ...(options.nodeFlags ?? []), BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
       // Its own process group: a Ctrl-C in the terminal reaches only us, and we stop the children

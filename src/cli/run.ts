@@ -96,7 +96,7 @@ Exit status: 0 stopped cleanly, 1 failed to start or could not drain in time, 64
       return code === 'GW_ERR_KAFKA_FEATURE' ? EXIT.CONFIG : EXIT.FAILURE;
     }
     started = true;
-    log.info({ version: VERSION, node: process.versions.node, config: file, httpPort: graph.http.port }, 'gridgate started');
+    log.info({ version: VERSION, node: process.versions.node, nodeFlags: process.execArgv, config: file, httpPort: graph.http.port }, 'gridgate started');
     notifier.ready(await status());
     const statusTimer = setInterval(() => void status().then((line) => notifier.status(line)), STATUS_INTERVAL_MS).unref();
 

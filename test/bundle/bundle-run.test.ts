@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DgramSocket } from 'node-unix-socket';
+import { INSTALLED_NODE_FLAGS } from '../../scripts/substation/node-flags.js';
 import { BOOTSTRAP, createTopic, ensureKafkaWithTopics } from '../helpers/kafka.js';
 import { tempDir } from '../helpers/spool.js';
 import { until } from '../helpers/wait.js';
@@ -82,6 +83,7 @@ shutdown: { drainTimeoutMs: 5000 }
       JSON.parse(await gw.waitFor((l) => (JSON.parse(l) as { msg?: string }).msg === msg)) as Record<string, unknown>;
     const started = await log('gridgate started');
     assert.equal(started.node, NODE_VERSION, 'the bundled runtime, not the one running this test');
+    assert.deepEqual(started.nodeFlags, [...INSTALLED_NODE_FLAGS], "the launcher's Node flags");
     await log('configuration received');
     await new Promise((resolve) => setTimeout(resolve, 5000));
     gw.child.kill('SIGTERM');

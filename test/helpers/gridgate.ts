@@ -4,8 +4,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { INSTALLED_NODE_FLAGS } from '../../scripts/substation/node-flags.js';
 
-// Runs the built gateway (dist/, as installed) as a child process and reads its JSON log lines.
+// Runs the built gateway (dist/, as installed, with the installed command's Node flags) as a child
+// process and reads its JSON log lines.
 
 export const BIN = 'dist/src/main.js';
 
@@ -34,7 +36,7 @@ export interface Gateway {
 
 export function startGateway(args: string[], nodeFlags: string[] = [], env: NodeJS.ProcessEnv = {}): Gateway {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build (npm test does)`);
-  const child = spawn(process.execPath, [...nodeFlags, BIN, ...args], {
+  const child = spawn(process.execPath, [...INSTALLED_NODE_FLAGS, ...nodeFlags, BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
