@@ -147,6 +147,28 @@ describe('the record pipeline', () => {
     await pipeline.stop(new Deadline(1000));
   });
 
+  it('lets the event loop turn between batches while it drains a deep queue, in order', async () => {
+    // The sink takes each batch at once (offer resolves immediately, as it does while Kafka keeps
+    // up): a timer due meanwhile must still run before the queue is empty. The first burst makes
+    // the sequencer reserve a block big enough for the second, which then never waits on its disk
+    // (a wait that would let the timer in whatever the pump does).
+    const taken: SpoolEntry[] = [];
+    const pipeline = await started(async (entries) => void taken.push(...entries));
+    const emit = pipeline.emitter('pmu-a');
+    const burst = (): SourceRecord[] =>
+      Array.from({ length: 20_000 }, (_, i) => deadLetter({ stage: 'framing', reason: 'bad-sync', detail: '', peer: 'p', streamOffset: i, raw: Buffer.alloc(1) }, 1, 0));
+    emit(burst());
+    await pipeline.drained();
+    const takenWhenTimerRan: number[] = [];
+    setTimeout(() => takenWhenTimerRan.push(taken.length), 0);
+    emit(burst());
+    await pipeline.drained();
+    assert.equal(takenWhenTimerRan.length, 1);
+    assert.ok(takenWhenTimerRan[0]! < 40_000, `the timer ran after ${takenWhenTimerRan[0]! - 20_000} of the second 20,000 records, not after all of them`);
+    assert.deepEqual(taken.map((e) => JSON.parse(Buffer.from(e.value).toString()).seq), taken.map((_, i) => i + 1));
+    await pipeline.stop(new Deadline(1000));
+  });
+
   it('asks sources to pause when the sink falls behind and resumes them when it catches up', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
