@@ -80,6 +80,8 @@ interface Run {
   simulatorsCpuShare: number;
   /** The broker's JVM: it shares the two cores. */
   brokerCpuShare: number | undefined;
+  /** What the analytics produced while measuring, by kind (gridgate_analytics_records_total), and samples late or skipped. */
+  analyticsOutput: { records: Record<string, number>; lateSamples: number; skippedSamples: number };
   rssMaxMiB: number;
   rssEndMiB: number;
   /** The main thread's V8 heap and memory outside it (Buffers, librdkafka's is not counted), at the end. */
@@ -204,6 +206,11 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
       cpuMainThreadShare: mainThreadCpuShare(g0, g1),
       simulatorsCpuShare: simulatorsCpu,
       brokerCpuShare: b0 && b1 ? cpuShare(b0, b1) : undefined,
+      analyticsOutput: {
+        records: Object.fromEntries([...m1.byLabel('gridgate_analytics_records_total', 'kind')].map(([kind, n]) => [kind, n - (m0.byLabel('gridgate_analytics_records_total', 'kind').get(kind) ?? 0)])),
+        lateSamples: delta(m0, m1, 'gridgate_analytics_late_samples_total'),
+        skippedSamples: delta(m0, m1, 'gridgate_analytics_skipped_samples_total'),
+      },
       rssMaxMiB: Math.max(...samples.map((s) => s.rssBytes)) / 2 ** 20,
       rssEndMiB: g1.rssBytes / 2 ** 20,
       heapTotalMiB: m1.sum('nodejs_heap_size_total_bytes') / 2 ** 20,

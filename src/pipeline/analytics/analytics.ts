@@ -52,6 +52,11 @@ interface Shard {
   due: boolean;
   /** Streams this shard has ever been told about (it needs ticks for idleness even without rows). */
   streams: number;
+  /**
+   * Ingest time of the sample that filled the builder to maxQueuedSamples, until the next batch
+   * leaves: that batch's clock (see #send).
+   */
+  fullSinceUs: number | undefined;
 }
 
 interface StreamSlot {
@@ -103,7 +108,7 @@ export class Analytics {
     this.#pairs = resolvePairs(options.site, config.anglePairs, (s) => options.sources.get(s)?.idcode);
     this.#affinity = new Affinity(threads, this.#pairs);
     this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config, this.#pairs, options.encoding) : undefined;
-    for (let i = 0; i < threads; i++) this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, busy: false, due: false, streams: 0 });
+    for (let i = 0; i < threads; i++) this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, busy: false, due: false, streams: 0, fullSinceUs: undefined });
     const registers = [options.registry];
     this.#m = {
       samples: new Counter({ name: 'gridgate_analytics_samples_total', help: 'Frames (samples) handed to the analytics.', registers }),
@@ -194,13 +199,15 @@ export class Analytics {
       this.#shards[index]!.streams++;
     }
     const shard = this.#shards[s.shard]!;
-    if (this.#o.config.whenFull === 'skip-analytics' && shard.builder.rowCount >= this.#o.config.maxQueuedSamples) {
+    const max = this.#o.config.maxQueuedSamples;
+    if (this.#o.config.whenFull === 'skip-analytics' && shard.builder.rowCount >= max) {
       this.#skipped++;
       return;
     }
     const at = shard.builder.row(s.slot, record.eventTimeUs, record.ingestTimeUs, record.quality, s.values);
     extractor.values(record, shard.builder.buffer, at);
     this.#samples++;
+    if (shard.builder.rowCount === max) shard.fullSinceUs = record.ingestTimeUs;
   }
 
   /**
@@ -222,7 +229,14 @@ export class Analytics {
   }
 
   #send(shard: Shard, flush: boolean): void {
-    const batch = shard.builder.take(nowUs());
+    // A batch's clock judges idleness (a stream silent for idleTimeoutMs closes its windows and is
+    // flagged stale). A shard that filled up stopped hearing its streams because of us: its sources
+    // were paused (pause-sources) or its samples dropped (skip-analytics) until the worker caught
+    // up. Its next batch therefore reads the time it filled, not the wall clock: otherwise a worker
+    // busy longer than idleTimeoutMs made every stream of the shard idle at once, and the samples
+    // that followed late (48,500 late-sample records and 3,800 stale flags in 30 s at 1,000 PMUs).
+    const batch = shard.builder.take(shard.fullSinceUs ?? nowUs());
+    shard.fullSinceUs = undefined;
     if (flush) batch.flush = true;
     shard.busy = true;
     const done = this.#run(shard, batch).then(

@@ -77,6 +77,40 @@ describe('analytics in worker threads', () => {
     assert.match(skipped, /gridgate_analytics_skipped_samples_total [1-9]\d*/);
   });
 
+  it('does not call streams idle for the time their sources were paused because the worker was behind', async () => {
+    // Ten PMUs read live (ingest time = now). The first batch is big enough to keep the worker busy
+    // past idleTimeoutMs; meanwhile the shard fills and the sources pause (no samples), as the
+    // pipeline does with pause-sources. The silence is the gateway's own: no stream may go idle, so
+    // no window may close early and no sample may come late.
+    const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 5, maxQueuedSamples: 600, idleTimeoutMs: 250 });
+    const frames = live(simulatedRecords({ seconds: 120, pmus: 10 }));
+    const { analytics, h } = harness(config);
+    analytics.start();
+    const read = (from: number, to: number): number => {
+      for (const r of frames.slice(from, to)) analytics.observe('pmu', { ...r, ingestTimeUs: nowUs() });
+      return to;
+    };
+    let next = read(0, 40_000);
+    let pauses = 0;
+    const deadline = Date.now() + 20_000;
+    while (next < 70_000 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (analytics.full) {
+        // Resume as soon as onRoom says so, as the pipeline does (until() would poll every 100 ms).
+        pauses++;
+        const rooms = h.rooms;
+        while (h.rooms === rooms && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      next = read(next, next + 300);
+    }
+    await analytics.stop();
+    assert.ok(pauses > 0, 'the shard filled and the sources paused at least once');
+    const late = await h.registry.getSingleMetricAsString('gridgate_analytics_late_samples_total');
+    assert.match(late, /gridgate_analytics_late_samples_total 0\b/);
+    const stale = h.delivered.filter(({ record }) => record.kind === 'anomaly' && String(record.encodedBody).includes('stale'));
+    assert.deepEqual(stale.map(({ record }) => record.stream), [], 'no stale flag');
+  });
+
   it('reports full with whenFull pause-sources until the worker catches up, then calls onRoom', async () => {
     const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 5, maxQueuedSamples: 100 });
     const many = live(simulatedRecords({ seconds: 120, pmus: 10 }));
