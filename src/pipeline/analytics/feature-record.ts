@@ -1,6 +1,7 @@
 import type { FireReason } from '../windows/window-store.js';
 import type { WindowSpec } from '../windows/window-spec.js';
 import type { ChannelSummary } from '../features/channel-stats.js';
+import type { FeatureWindowBody } from '../encoding/feature-window-avro.js';
 import { finite } from '../record.js';
 import type { AnalyticsOutput } from './output.js';
 import type { StreamWindowAccumulator } from './window-accumulator.js';
@@ -44,7 +45,7 @@ export class FeatureRecordWriter {
     }
     const channels: Record<string, ChannelSummary> = {};
     for (let k = 0; k < this.#names.length; k++) channels[this.#names[k]!] = acc.stats[k]!.summary(this.#units[k]!);
-    const body = {
+    const body: FeatureWindowBody = {
       window: { name: spec.name, start: acc.startUs, end: acc.endUs, sizeMs: spec.sizeUs / 1000, slideMs: spec.slideUs / 1000 },
       revision,
       closedBy: reason,

@@ -1,5 +1,6 @@
 import avro from 'avsc';
 import type { RecordKind } from '../record.js';
+import { FeatureWindowAvro, type FeatureWindowBody } from './feature-window-avro.js';
 import { ENVELOPE_FIELDS, recordSchema, type AvroRecordSchema } from './schemas.js';
 
 // Avro binary (the Avro 1.11 specification's binary encoding, no container file and no
@@ -56,9 +57,11 @@ export function avroRecordType(kind: RecordKind): AvroType {
  */
 export class AvroWriter {
   #scratch = Buffer.allocUnsafe(16 * 1024);
+  readonly #featureWindows = new FeatureWindowAvro();
 
   /** A body alone (what a worker sends to the main thread): its own exact-size ArrayBuffer, cheap to clone. */
   body(kind: RecordKind, body: object): Uint8Array {
+    if (kind === 'feature-window') return this.#featureWindows.write(body as FeatureWindowBody);
     const end = this.#write(avroBodyType(kind), body, 0);
     return new Uint8Array(this.#scratch.subarray(0, end));
   }
