@@ -87,7 +87,10 @@ export class FeatureWindowAvro {
     this.#view = new DataView(bigger.buffer);
   }
 
-  /** Zig-zag varint. Exact for every safe integer: the arithmetic stays on doubles below 2^54. */
+  /**
+   * Zig-zag varint, with avsc's arithmetic on doubles (and so its bytes): exact below 2^52 in
+   * magnitude, which holds every long written here (µs times are near 2^51).
+   */
   #long(n: number): void {
     if (!(Number.isInteger(n) && Math.abs(n) <= MAX_LONG)) throw new TypeError(`feature-window: ${n} is not a long`);
     let z = n >= 0 ? 2 * n : -2 * n - 1;
