@@ -8,7 +8,7 @@ import { INSTALLED_NODE_FLAGS } from '../../scripts/substation/node-flags.js';
 
 describe('the installed command’s Node flags', () => {
   it('are read from the launcher and accepted by Node', () => {
-    assert.ok(INSTALLED_NODE_FLAGS.includes('--heap-growing-percent=100'), JSON.stringify(INSTALLED_NODE_FLAGS));
+    assert.ok(INSTALLED_NODE_FLAGS.includes('--heap-growing-percent=200'), JSON.stringify(INSTALLED_NODE_FLAGS));
     const node = spawnSync(process.execPath, [...INSTALLED_NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
     assert.equal(node.status, 0, node.stderr);
     assert.equal(node.stdout, 'ok');
