@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../../package-file.js';
 import type { RecordKind } from '../record.js';
 
 // The record schemas (schemas/<kind>.avsc, the contract) as parsed JSON. They ship beside dist/ in
-// the package and the bundle: three levels up from src/pipeline/encoding/ when run from source,
-// four from dist/src/pipeline/encoding/ when built.
+// the package and the bundle, at the package root.
 
 export interface AvroField {
   name: string;
@@ -35,15 +35,7 @@ export function recordSchema(kind: RecordKind): AvroRecordSchema {
 }
 
 function readSchema(file: string): AvroRecordSchema {
-  const tried: string[] = [];
-  for (const rel of ['../../../schemas/', '../../../../schemas/']) {
-    const url = new URL(rel + file, import.meta.url);
-    try {
-      return JSON.parse(readFileSync(url, 'utf8')) as AvroRecordSchema;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      tried.push(url.pathname);
-    }
-  }
-  throw new Error(`record schema ${file} not found (looked in ${tried.join(', ')})`);
+  const path = packageFile(`schemas/${file}`, import.meta.url);
+  if (!path) throw new Error(`record schema ${file} not found (no schemas/ above ${import.meta.url})`);
+  return JSON.parse(readFileSync(path, 'utf8')) as AvroRecordSchema;
 }
