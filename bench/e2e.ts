@@ -207,7 +207,7 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
       simulatorsCpuShare: simulatorsCpu,
       brokerCpuShare: b0 && b1 ? cpuShare(b0, b1) : undefined,
       analyticsOutput: {
-        records: Object.fromEntries([...m1.byLabel('gridgate_analytics_records_total', 'kind')].map(([kind, n]) => [kind, n - (m0.byLabel('gridgate_analytics_records_total', 'kind').get(kind) ?? 0)])),
+        records: deltaByLabel(m0, m1, 'gridgate_analytics_records_total', 'kind'),
         lateSamples: delta(m0, m1, 'gridgate_analytics_late_samples_total'),
         skippedSamples: delta(m0, m1, 'gridgate_analytics_skipped_samples_total'),
       },
@@ -243,6 +243,12 @@ async function watchLine(url: string, s: ProcSample | undefined): Promise<string
 
 function delta(a: Scrape, b: Scrape, name: string): number {
   return b.sum(name) - a.sum(name);
+}
+
+/** delta() per value of one label. */
+function deltaByLabel(a: Scrape, b: Scrape, name: string, label: string): Record<string, number> {
+  const before = a.byLabel(name, label);
+  return Object.fromEntries([...b.byLabel(name, label)].map(([value, n]) => [value, n - (before.get(value) ?? 0)]));
 }
 
 
