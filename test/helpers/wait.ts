@@ -28,3 +28,22 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * `promise`, or a failure naming `what` after timeoutMs, with what the process was still waiting
+ * on (timers, file handles, sockets): a step that never settles fails the test instead of hanging
+ * the run, and says where it stood.
+ */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`${what}: not settled after ${timeoutMs} ms; waiting on ${process.getActiveResourcesInfo().join(', ')}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

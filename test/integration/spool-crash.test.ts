@@ -3,17 +3,19 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { seededRandom } from '../helpers/wait.js';
+import { seededRandom, within } from '../helpers/wait.js';
 import { entry, openSpool, sizeOf, tempDir } from '../helpers/spool.js';
 
 // kill -9 of a writer, 200 times at random moments (during open and recovery too). After each,
 // every record whose append was reported durable must be there, intact and in order, and nothing
-// else may come back: no garbage, no gap, no reordering.
+// else may come back: no garbage, no gap, no reordering. A writer that dies before it is killed
+// (an exception at open, say) fails the test with its stderr, and each step of the check has a
+// deadline, so that a step that never settles fails the run instead of hanging it.
 
-const KILLS = Number(process.env.GRIDGATE_SPOOL_KILLS ?? 200);
+const KILLS = Number(process.env.GRIDGATE_SPOOL_KILLS ?? 200); // a kill and its check take under 0.5 s; 3 s is the deadline
 
 describe('the spool under SIGKILL', () => {
-  it(`keeps every record reported durable across ${KILLS} kills of a writer process`, async () => {
+  it(`keeps every record reported durable across ${KILLS} kills of a writer process`, { timeout: KILLS * 3_000 }, async () => {
     assert.ok(existsSync('dist/src/buffer/spool.js'), 'run npm run build first (npm test does)');
     const dir = await tempDir('gridgate-crash-');
     let durable = 0;
@@ -22,21 +24,26 @@ describe('the spool under SIGKILL', () => {
     let maxPrefix = 0;
     let compared = 0;
     for (let kill = 0; kill < KILLS; kill++) {
-      const child = spawn(process.execPath, ['test/fixtures/spool-writer.mjs', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['test/fixtures/spool-writer.mjs', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Listened for from the start: a writer that dies on its own must not be waited for forever.
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
       let out = '';
+      let err = '';
       child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
       // Mostly within the first 300 ms (open, recovery, first appends); every 20th run lives past
       // a ledger update (once a second) so that segment release is killed mid-way too.
       await new Promise((r) => setTimeout(r, kill % 20 === 19 ? 1500 + random() * 500 : 40 + random() * 260));
       child.kill('SIGKILL');
-      await once(child, 'exit');
+      const [code, signal] = await within(exited, 10_000, `kill ${kill}: the writer's exit`);
+      assert.equal(signal, 'SIGKILL', `kill ${kill}: the writer exited by itself (code ${code}): ${err}`);
       for (const m of out.matchAll(/^D (\d+)$/gm)) durable = Math.max(durable, Number(m[1]));
 
-      const { spool } = await openSpool(dir, { segmentMaxBytes: 32 * 1024 });
+      const { spool } = await within(openSpool(dir, { segmentMaxBytes: 32 * 1024 }), 30_000, `kill ${kill}: opening the spool`);
       try {
         const from = spool.ackedThrough;
         maxPrefix = Math.max(maxPrefix, from);
-        const records = await spool.read(1_000_000);
+        const records = await within(spool.read(1_000_000), 30_000, `kill ${kill}: reading the spool`);
         const ids = records.map((r) => r.id);
         // Contiguous from the acknowledged prefix: kill -9 keeps the page cache, so nothing written
         // may go missing, and no id may repeat or come out of order.
@@ -51,7 +58,7 @@ describe('the spool under SIGKILL', () => {
         checked += ids.length;
         compared = Math.max(compared, last);
       } finally {
-        await spool.close();
+        await within(spool.close(), 30_000, `kill ${kill}: closing the spool`);
       }
     }
     assert.ok(durable > 1000, `the writer made progress (${durable} durable)`);
