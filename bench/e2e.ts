@@ -6,9 +6,11 @@
 // 60 frames/s, 6 phasors + 2 analogs per PMU, float polar) and the gateway, run from dist/ as
 // users run it (spill mode, group fsync, analytics in worker threads with the default windows),
 // publishing to the local broker (19092, started if needed). A probe loaded with --import
-// (bench/lib/e2e-probe.mjs) wraps the producer's delivery callback and takes, per PMU record,
-// ack time − eventTime: the frame's time stamp, which the simulator sends the frame on, so the
-// figure includes the simulator's own lateness and is an upper bound of the gateway's part.
+// (bench/lib/e2e-probe.mjs) wraps the producer's delivery callback and keeps, per PMU record, its
+// eventTime (the frame's time stamp), ingestTime and ack time. Each simulator logs when each frame
+// left it (--send-log), so the latency is measured from that moment, as the issue defines it:
+// ack − send. Ack − time stamp is printed too: it adds the simulator's own lateness (a frame goes
+// out on its time stamp, late by timer slack and by how busy the machine is).
 // CPU (all threads) and RSS of the gateway process from /proc. Loss: PMU frames missing at the
 // nominal rate or shed by the gateway, and verify-topic's gaps on the run's own topic.
 // Reference, in the same run: librdkafka's C producer (rdkafka_performance -l, the same
@@ -26,6 +28,7 @@ import { cpuShare, mainThreadCpuShare, sampleProcess, type ProcSample } from '..
 import { scrape, type Scrape } from '../scripts/substation/prometheus.js';
 import { startSimulatedSite } from '../scripts/substation/simulated-site.js';
 import { verifyTopic } from '../scripts/substation/verify.js';
+import { parseSendLog } from '../src/protocols/c37118/simulator/send-log.js';
 import { kafkaEnv } from '../test/helpers/kafka-env.mjs';
 import { BOOTSTRAP, createTopic, ensureKafka } from '../test/helpers/kafka.js';
 import { cDeliveryLatency } from './lib/rdkafka-performance.js';
@@ -69,9 +72,16 @@ interface Run {
   analytics: 'workers' | 'off';
   encoding: RecordEncoding;
   framesPerSecond: number;
+  /** Kafka's ack − the moment the frame left the simulator (its send log). */
   latencyMs: Latency & { max: number; count: number };
-  /** ingestTime − eventTime: the simulator's lateness, loopback, and the wait for the gateway's event loop to read the socket. */
+  /** Kafka's ack − eventTime (the frame's time stamp): adds the simulator's lateness. */
+  fromStampMs: Latency & { max: number };
+  /** ingestTime − send: loopback and the wait for the gateway's event loop to read the socket. */
   arrivalMs: Latency & { max: number };
+  /** send − eventTime: how late the simulators sent frames after their time stamps. */
+  simulatorLatenessMs: Latency & { max: number };
+  /** Acknowledged records whose frame is not in a send log (the log's last lines not yet written). */
+  unmatched: number;
   reference: { label: string; latencyMs: Latency } | undefined;
   meanValueBytes: number;
   cpuShare: number;
@@ -105,10 +115,11 @@ for (const encoding of encodings) {
 const targets = { cpuShareAt100: 0.25, p99MsAt100: 10, rssMiB: 250, lossAt1000: 0 };
 const ms = (v: number | undefined): string => (v === undefined || v === null ? '—' : fmt(v, 2));
 const table = [
-  '| PMUs × 60 frames/s | analytics | encoding | PMU records/s acknowledged (expected) | frame → Kafka ack p50 / p99 / p999 / max | of it, frame → read by the gateway (ingestTime) p50 / p99 | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (main V8 heap, external) | lost |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| PMUs × 60 frames/s | analytics | encoding | PMU records/s acknowledged (expected) | frame sent → Kafka ack p50 / p99 / p999 / max | of it, sent → read by the gateway p50 / p99 | frame time stamp → ack p50 / p99 (simulator lateness p99) | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (main V8 heap, external) | lost |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...runs.map((r) =>
     `| ${fmt(r.pmus)} | ${r.analytics} | ${r.encoding} (${fmt(r.meanValueBytes)} B) | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ${ms(r.arrivalMs.p50)} / ${ms(r.arrivalMs.p99)} ms | ` +
+      `${ms(r.fromStampMs.p50)} / ${ms(r.fromStampMs.p99)} ms (${ms(r.simulatorLatenessMs.p99)} ms) | ` +
       `${r.reference ? `${ms(r.reference.latencyMs.p50)} / ${ms(r.reference.latencyMs.p99)} / ${ms(r.reference.latencyMs.p999)} ms` : 'not built'} | ${r.reference ? fmt(r.latencyMs.p99 / r.reference.latencyMs.p99, 2) : '—'} | ` +
       `${fmt(100 * r.cpuShare, 1)} / ${fmt(100 * r.cpuMainThreadShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %, ${r.brokerCpuShare === undefined ? '?' : fmt(100 * r.brokerCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB (${fmt(r.heapTotalMiB)}, ${fmt(r.externalMiB)}) | ${fmt(r.lost)} |`,
   ),
@@ -128,7 +139,7 @@ function verdicts(encoding: RecordEncoding): string {
 const markdown = [
   '## end to end (bench/e2e.ts)',
   '',
-  `${STREAMS} \`gridgate simulate pmu\` processes (TCP, N/${STREAMS} PMUs per stream, ${RATE} frames/s, 6 float polar phasors + 2 analogs per PMU) → the gateway from dist/ (spill mode, group fsync, analytics in worker threads, default windows 100 ms / 200 ms / 1 s; PMU records, features and anomalies all published) → the local broker (3 partitions, lz4, idempotent, acks=all). ${warmupS} s warm-up, then ${seconds} s measured per load, on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Latency per PMU record: Kafka's delivery report − the frame's time stamp (the simulator sends each frame on its time stamp, so its own lateness is included). Reference in the same run: librdkafka's C producer (rdkafka_performance -l, the librdkafka node-rdkafka bundles) at the same record rate and mean size to the same broker. Lost: frames missing at the nominal rate + frames shed + verify-topic gaps on the run's topic.`,
+  `${STREAMS} \`gridgate simulate pmu\` processes (TCP, N/${STREAMS} PMUs per stream, ${RATE} frames/s, 6 float polar phasors + 2 analogs per PMU) → the gateway from dist/ (spill mode, group fsync, analytics in worker threads, default windows 100 ms / 200 ms / 1 s; PMU records, features and anomalies all published) → the local broker (3 partitions, lz4, idempotent, acks=all). ${warmupS} s warm-up, then ${seconds} s measured per load, on ${machine()}, ${new Date().toISOString().slice(0, 10)}. Latency per PMU record: Kafka's delivery report − the moment its frame left the simulator (each simulator logs its sends with --send-log; joined by source and time stamp). From the frame's time stamp it adds the simulator's own lateness, printed beside it. Reference in the same run: librdkafka's C producer (rdkafka_performance -l, the librdkafka node-rdkafka bundles) at the same record rate and mean size to the same broker. Lost: frames missing at the nominal rate + frames shed + verify-topic gaps on the run's topic.`,
   '',
   ...table,
   '',
@@ -153,7 +164,7 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
   const group = new ProcessGroup();
   let kept = false;
   try {
-    await startSimulatedSite(group, config, siteFile, { logDir, pmu: () => ({ pmus: perStream, rate: RATE }) });
+    await startSimulatedSite(group, config, siteFile, { logDir, pmu: (source) => ({ pmus: perStream, rate: RATE, sendLog: sendLogOf(logDir, source) }) });
     const probeOut = join(dir, 'probe.json');
     const gateway = group.start('gateway', ['run', '--config', siteFile], {
       logFile: join(logDir, 'gateway.log'),
@@ -185,6 +196,8 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
     const s1 = await Promise.all(sims.map((s) => sampleProcess(s.pid)));
     const b1 = await sampleProcess(brokerPid);
     const probe = await gateway.until(async () => JSON.parse(await readFile(probeOut, 'utf8').catch(() => 'null')), (p) => p !== null, 10_000, 'done writing its probe');
+    const sent = await fromSend(probeOut, probe, (source) => sendLogOf(logDir, source));
+    if (sent.unmatched > 0.01 * probe.samples) console.warn(`${pmus} PMUs: ${sent.unmatched} of ${probe.samples} records have no frame in the send logs`);
     const missingFrames = delta(m0, m1, 'gridgate_c37118_missing_frames_total');
     const shedFrames = delta(m0, m1, 'gridgate_c37118_shed_frames_total');
     await gateway.stop(60_000);
@@ -198,8 +211,11 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
       analytics,
       encoding,
       framesPerSecond: RATE * STREAMS,
-      latencyMs: { p50: probe.p50, p99: probe.p99, p999: probe.p999, max: probe.max, count: probe.count },
-      arrivalMs: probe.arrival,
+      latencyMs: { ...sent.toAck, count: probe.count },
+      fromStampMs: { p50: probe.p50, p99: probe.p99, p999: probe.p999, max: probe.max },
+      arrivalMs: sent.toRead,
+      simulatorLatenessMs: sent.lateness,
+      unmatched: sent.unmatched,
       reference: c ? { label: 'rdkafka_performance -l', latencyMs: { p50: percentile(c, 50), p99: percentile(c, 99), p999: percentile(c, 99.9) } } : undefined,
       meanValueBytes: probe.meanValueBytes,
       cpuShare: cpuShare(g0, g1),
@@ -243,6 +259,46 @@ async function watchLine(url: string, s: ProcSample | undefined): Promise<string
 
 function delta(a: Scrape, b: Scrape, name: string): number {
   return b.sum(name) - a.sum(name);
+}
+
+function sendLogOf(logDir: string, source: string): string {
+  return join(logDir, `send-${source}.log`);
+}
+
+/**
+ * The probe's samples (e2e-probe.mjs) joined with the simulators' send logs by source and frame
+ * time: per acknowledged PMU record, ack − send, read − send, and the simulator's lateness.
+ */
+async function fromSend(
+  probeOut: string,
+  probe: { samples: number; sources: string[] },
+  sendLog: (source: string) => string,
+): Promise<{ toAck: Latency & { max: number }; toRead: Latency & { max: number }; lateness: Latency & { max: number }; unmatched: number }> {
+  const n = probe.samples;
+  const bytes = await readFile(`${probeOut}.samples`);
+  const column = <T>(make: (b: ArrayBuffer) => T, offset: number, size: number): T => make(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + n * size));
+  const eventTimes = column((b) => new Float64Array(b), 0, 8);
+  const toAckFromStamp = column((b) => new Float32Array(b), 8 * n, 4);
+  const toReadFromStamp = column((b) => new Float32Array(b), 12 * n, 4);
+  const sourceOf = column((b) => new Uint8Array(b), 16 * n, 1);
+  const sent = await Promise.all(probe.sources.map(async (source) => parseSendLog(await readFile(sendLog(source), 'utf8'))));
+  const toAck: number[] = [];
+  const toRead: number[] = [];
+  const lateness: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const stampUs = eventTimes[i]!;
+    const sendUs = sent[sourceOf[i]!]!.get(stampUs);
+    if (sendUs === undefined) continue;
+    const lateMs = (sendUs - stampUs) / 1000;
+    toAck.push(toAckFromStamp[i]! - lateMs);
+    toRead.push(toReadFromStamp[i]! - lateMs);
+    lateness.push(lateMs);
+  }
+  const summary = (values: number[]): Latency & { max: number } => {
+    const sorted = values.sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted.at(-1) ?? Number.NaN };
+  };
+  return { toAck: summary(toAck), toRead: summary(toRead), lateness: summary(lateness), unmatched: n - toAck.length };
 }
 
 /** delta() per value of one label. */

@@ -1,9 +1,12 @@
 // Loaded into the gateway under test with `node --import ./bench/lib/e2e-probe.mjs dist/src/main.js
-// run …` by bench/e2e.ts: measures, per record of the topic in GRIDGATE_E2E_TOPIC, the time from
-// its eventTime (the PMU frame's time stamp: the simulator sends each frame on its time stamp) to
-// Kafka's delivery report (acks=all), by wrapping KafkaProducer.produce's callback. The gateway is
-// otherwise the one users run. SIGUSR2 starts a measurement; the next SIGUSR2 writes it as JSON to
-// GRIDGATE_E2E_PROBE_OUT and stops.
+// run …` by bench/e2e.ts: keeps, per record of the topic in GRIDGATE_E2E_TOPIC, its source, its
+// eventTime (the PMU frame's time stamp), when the gateway read it (ingestTime) and when Kafka's
+// delivery report (acks=all) came, by wrapping KafkaProducer.produce's callback. The gateway is
+// otherwise the one users run. SIGUSR2 starts a measurement; the next SIGUSR2 stops it and writes
+// a summary (from the time stamp) as JSON to GRIDGATE_E2E_PROBE_OUT and the samples beside it
+// (<out>.samples: eventTime as f64 µs, then stamp → ack and stamp → read as f32 ms, then the
+// source's index in the summary's `sources` as u8), which bench/e2e.ts joins with the simulators'
+// send logs to measure from the moment each frame left.
 import { writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 
@@ -18,11 +21,22 @@ const { isJsonValue } = await import('../../dist/src/pipeline/encoding/record-en
 
 const topic = process.env.GRIDGATE_E2E_TOPIC;
 const out = process.env.GRIDGATE_E2E_PROBE_OUT;
-const CAPACITY = 1 << 21; // 2M samples (16 MiB per array): 33 s at 1,000 PMUs × 60 frames/s, then it wraps
-const latencies = new Float64Array(CAPACITY);
+const CAPACITY = 1 << 21; // 2M samples (17 bytes each): 33 s at 1,000 PMUs × 60 frames/s, then it wraps
+const eventTimes = new Float64Array(CAPACITY);
+const latencies = new Float32Array(CAPACITY);
 // ingestTime − eventTime of the same records: until the gateway read the frame (the simulator's
 // timer lateness, loopback TCP, and the wait for the gateway's event loop to get to the socket).
-const arrivals = new Float64Array(CAPACITY);
+const arrivals = new Float32Array(CAPACITY);
+const sourceOf = new Uint8Array(CAPACITY);
+/** Source names in order of first sight; a record's source is the second part of its key (site/source/stream). */
+const sources = new Map();
+const sourceIndex = (key) => {
+  const from = key.indexOf('/') + 1;
+  const name = key.slice(from, key.indexOf('/', from));
+  let i = sources.get(name);
+  if (i === undefined) sources.set(name, (i = sources.size));
+  return i;
+};
 let count = 0;
 let valueBytes = 0;
 let measuring = false;
@@ -77,10 +91,14 @@ KafkaProducer.prototype.produce = function (record, callback) {
   const [eventTimeUs, ingestTimeUs] = timesOf(record.value);
   const arrivalMs = (ingestTimeUs - eventTimeUs) / 1000;
   const bytes = record.value.length;
+  const source = sourceIndex(record.key);
   return produce.call(this, record, (err, report) => {
     if (!err && measuring) {
-      arrivals[count % CAPACITY] = arrivalMs;
-      latencies[count++ % CAPACITY] = (performance.timeOrigin + performance.now()) / 1000 - eventTimeUs / 1e6;
+      const i = count++ % CAPACITY;
+      eventTimes[i] = eventTimeUs;
+      arrivals[i] = arrivalMs;
+      latencies[i] = performance.timeOrigin + performance.now() - eventTimeUs / 1000;
+      sourceOf[i] = source;
       valueBytes += bytes;
     }
     callback(err, report);
@@ -96,15 +114,16 @@ process.on('SIGUSR2', () => {
   }
   measuring = false;
   const n = Math.min(count, CAPACITY);
+  writeFileSync(`${out}.samples`, Buffer.concat([eventTimes, latencies, arrivals, sourceOf].map((a) => Buffer.from(a.buffer, 0, n * a.BYTES_PER_ELEMENT))));
   const sorted = latencies.slice(0, n).sort();
-  const q = (p) => (n === 0 ? null : sorted[Math.min(n - 1, Math.floor(p * n))] * 1000);
+  const q = (p) => (n === 0 ? null : sorted[Math.min(n - 1, Math.floor(p * n))]);
   const arrived = arrivals.slice(0, n).sort();
   const qa = (p) => (n === 0 ? null : arrived[Math.min(n - 1, Math.floor(p * n))]);
   writeFileSync(
     out,
     JSON.stringify({
-      count, meanValueBytes: count ? valueBytes / count : 0,
-      p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1 - 1e-12), min: n ? sorted[0] * 1000 : null,
+      count, samples: n, sources: [...sources.keys()], meanValueBytes: count ? valueBytes / count : 0,
+      p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1 - 1e-12), min: n ? sorted[0] : null,
       arrival: { p50: qa(0.5), p99: qa(0.99), p999: qa(0.999), max: qa(1 - 1e-12) },
     }),
   );

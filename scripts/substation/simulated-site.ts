@@ -17,6 +17,8 @@ export interface PmuSimulation {
   analogs?: number;
   /** A scenario file (signal, noise, scripted events). */
   scenario?: string;
+  /** Log each frame's time stamp and the moment it was sent here (--send-log). */
+  sendLog?: string;
 }
 
 export interface SimulatedSite {
@@ -61,6 +63,7 @@ export async function startSimulatedSite(
         '--analogs', String(sim.analogs ?? 2),
         '--seed', String(seed++),
         ...(sim.scenario ? ['--scenario', sim.scenario] : []),
+        ...(sim.sendLog ? ['--send-log', sim.sendLog] : []),
       ]);
     } else if (source.type === 'modbus') {
       start(['modbus', '--config', configFile, '--source', source.name, '--seed', String(seed++)]);

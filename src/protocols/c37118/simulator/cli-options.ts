@@ -38,6 +38,7 @@ const FLAGS = {
   seed: { type: 'string' },
   'start-soc': { type: 'string' },
   'log-level': { type: 'string' },
+  'send-log': { type: 'string' },
 } as const;
 
 const usage = (message: string): GatewayError => new GatewayError('GW_ERR_USAGE', `simulate pmu: ${message}`);
@@ -84,6 +85,7 @@ export async function pmuOptionsFromArgs(args: string[]): Promise<PmuCli> {
     scenario: await loadScenario(str('scenario'), events),
     seed: integer('seed'),
     startSoc: integer('start-soc'),
+    sendLog: str('send-log'),
   };
   return { options, logLevel: choice('log-level', LOG_LEVELS) ?? 'info' };
 }

@@ -53,6 +53,8 @@ export interface SimulatorOptions {
   maxClients?: number;
   /** Frames sent at once when the event loop was late; older ones are skipped. Default: 1 s. */
   maxCatchUpFrames?: number;
+  /** Write "<frame time µs> <send time µs>" per data frame sent to this file (send-log.ts). */
+  sendLog?: string;
   log?: Logger;
   /** Wall clock, ms since the epoch (tests). */
   clock?: () => number;
@@ -83,6 +85,7 @@ export interface ResolvedOptions {
   headerText: string | undefined;
   maxClients: number;
   maxCatchUpFrames: number;
+  sendLog: string | undefined;
   log: Logger;
   clock: () => number;
 }
@@ -155,6 +158,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     headerText: o.headerText,
     maxClients: int('max clients', o.maxClients, 64, 1, 10_000),
     maxCatchUpFrames: int('the catch-up bound', o.maxCatchUpFrames, Math.max(1, dataRate), 1, 1_000_000),
+    sendLog: o.sendLog,
     log: o.log ?? pino({ level: 'silent' }),
     clock: o.clock ?? Date.now,
   };

@@ -2,10 +2,12 @@ import { GatewayError } from '../../../errors.js';
 import { VERSION } from '../../../version.js';
 import { MAX_FRAME_SIZE } from '../constants.js';
 import { encodeCfg12 } from '../encoder.js';
+import { eventTimeUs } from '../time.js';
 import { ReportingGrid, SimClock } from './grid.js';
 import { resolveOptions, type ResolvedOptions, type SimulatorOptions } from './options.js';
 import { PmuModel } from './pmu-model.js';
 import { Responder } from './responder.js';
+import { SendLog } from './send-log.js';
 import { newStats, type SimulatorStats } from './stats.js';
 import { TcpServer } from './tcp-server.js';
 import { Ticker } from './ticker.js';
@@ -100,6 +102,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     throw err;
   }
 
+  const sendLog = o.sendLog === undefined ? undefined : new SendLog(o.sendLog);
   let lastCfgS = -Infinity;
   let lastVersion = model.versions[0];
   const onFrame = (n: number): void => {
@@ -120,10 +123,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         lastVersion = version;
       }
     }
-    const frame = model.dataFrame(n, t, grid.soc(n), grid.fracsec(n, model.state.timeQuality(t, o.pmus)));
+    const soc = grid.soc(n);
+    const fracsec = grid.fracsec(n, model.state.timeQuality(t, o.pmus));
+    const frame = model.dataFrame(n, t, soc, fracsec);
     stats.framesGenerated++;
     if (toTcp) tcp.broadcast(frame);
     if (toUdp) udp.send(frame);
+    sendLog?.sent(eventTimeUs(soc, fracsec, o.timeBase));
   };
   const ticker = new Ticker(grid, clock, onFrame, o.maxCatchUpFrames, (skipped) => {
     stats.framesLate += skipped;
@@ -159,7 +165,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     close() {
       closing ??= (async () => {
         ticker.stop();
-        await Promise.all([tcp?.close(), udp?.close()]);
+        await Promise.all([tcp?.close(), udp?.close(), sendLog?.close()]);
         log.info({ stats }, 'pmu simulator stopped');
       })();
       return closing;

@@ -45,6 +45,8 @@ Signal and events
   --seed N                  noise seed (default random; printed in the status line)
   --start-soc N             the run's first second: with --seed, every frame repeats exactly
   --log-level LEVEL         fatal, error, warn, info, debug, trace (default info)
+  --send-log FILE           write "<frame time µs> <send time µs>" per data frame sent, for
+                            measuring a receiver's latency from send rather than time stamp
 
 Examples
   gridgate simulate pmu --pmus 4 --rate 60 --scenario scenarios/oscillation.yaml

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +13,11 @@ import { encodeCfg3, encodeCommand } from '../../../../src/protocols/c37118/enco
 import { Framer } from '../../../../src/protocols/c37118/framer.js';
 import { ReportingGrid } from '../../../../src/protocols/c37118/simulator/grid.js';
 import { loadScenario, parseScenario, parseScenarioText } from '../../../../src/protocols/c37118/simulator/scenario.js';
+import { SendLog, parseSendLog } from '../../../../src/protocols/c37118/simulator/send-log.js';
 import { startSimulator, type RunningSimulator } from '../../../../src/protocols/c37118/simulator/simulator.js';
 import type { SimulatorOptions } from '../../../../src/protocols/c37118/simulator/options.js';
 import { StreamDecoder } from '../../../../src/protocols/c37118/stream-decoder.js';
+import { eventTimeUs } from '../../../../src/protocols/c37118/time.js';
 
 // The PMU simulator over real sockets on 127.0.0.1, decoded by the gateway's own framer and
 // decoder, as a PDC would see it. Runs start at a fixed SOC so scenario time t is exact: a frame's
@@ -175,6 +177,27 @@ describe('the PMU simulator', () => {
     const shared = pb.frames.filter((f) => bytes.has(f.t.toFixed(6)));
     assert.ok(shared.length > 5);
     for (const f of shared) assert.equal(f.raw.toString('hex'), bytes.get(f.t.toFixed(6)));
+  });
+
+  it('logs each data frame it sends with its time stamp and the wall time it left (--send-log)', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'gridgate-sendlog-')), 'send.log');
+    const sim = await startSimulator({ listen: { host: '127.0.0.1', port: 0 }, seed: 7, dataRate: 50, sendLog: path });
+    const pdc = await TcpPdc.connect(sim);
+    const startedUs = Date.now() * 1000;
+    await pdc.start();
+    await until(() => pdc.frames.length >= 10, 'ten frames arrive', 5000);
+    await sim.close();
+    const endedUs = Date.now() * 1000;
+    const sent = parseSendLog(readFileSync(path, 'utf8'));
+    // Every frame the PDC decoded is in the log under the time a receiver computes for it, sent
+    // at or after its time stamp (the simulator sends on it) and while the test ran.
+    for (const f of pdc.frames) {
+      const stampUs = eventTimeUs(f.soc, f.fracsec, 1_000_000);
+      const sentUs = sent.get(stampUs);
+      assert.ok(sentUs !== undefined, `frame ${stampUs} is in the send log`);
+      assert.ok(sentUs >= stampUs - 1000 && sentUs >= startedUs - 1000 && sentUs <= endedUs + 1000, `frame ${stampUs} sent at ${sentUs}`);
+    }
+    assert.throws(() => new SendLog(join(path, 'no', 'such', 'dir')), /ENOENT|ENOTDIR/, 'a log that cannot be written stops the simulator at start');
   });
 
   it('marks a GPS loss with STAT bit 13, the unlocked-time bits and the FRACSEC time quality, then recovers', async () => {

@@ -1,0 +1,38 @@
+import { once } from 'node:events';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+// `simulate pmu --send-log FILE`: one line per data frame sent, "<frame time µs> <send time µs>":
+// the frame's time stamp as a receiver decodes it (SOC + FRACSEC/TIME_BASE, time.ts) and the wall
+// time its bytes were handed to the sockets. A receiver's latency measured from its time stamp
+// includes the simulator's own lateness (timer slack, a busy event loop, a busy machine); joined
+// with this log it is measured from the moment the frame left, as a PMU's would be (bench/e2e.ts).
+
+export class SendLog {
+  readonly #out: WriteStream;
+
+  /** Opened at once, so that a path that cannot be written stops the simulator at start. */
+  constructor(path: string) {
+    this.#out = createWriteStream(path, { fd: openSync(path, 'w') });
+  }
+
+  /** The frame stamped `frameTimeUs` was handed to the sockets just now. */
+  sent(frameTimeUs: number): void {
+    this.#out.write(`${frameTimeUs} ${Math.round((performance.timeOrigin + performance.now()) * 1000)}\n`);
+  }
+
+  async close(): Promise<void> {
+    this.#out.end();
+    await once(this.#out, 'close');
+  }
+}
+
+/** Lines of a send log as frame time → send time, both µs since the epoch. */
+export function parseSendLog(text: string): Map<number, number> {
+  const sent = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space > 0) sent.set(Number(line.slice(0, space)), Number(line.slice(space + 1)));
+  }
+  return sent;
+}
