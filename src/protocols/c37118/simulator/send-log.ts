@@ -7,9 +7,15 @@ import { performance } from 'node:perf_hooks';
 // time its bytes were handed to the sockets. A receiver's latency measured from its time stamp
 // includes the simulator's own lateness (timer slack, a busy event loop, a busy machine); joined
 // with this log it is measured from the moment the frame left, as a PMU's would be (bench/e2e.ts).
+// Lines reach the file 64 at a time (about a second at 60 frames/s) and at close.
+
+/** Lines written at once: a write per frame would cost the simulator (and the machine it shares) a syscall each. */
+const LINES_PER_WRITE = 64;
 
 export class SendLog {
   readonly #out: WriteStream;
+  #lines = '';
+  #count = 0;
 
   /** Opened at once, so that a path that cannot be written stops the simulator at start. */
   constructor(path: string) {
@@ -18,12 +24,21 @@ export class SendLog {
 
   /** The frame stamped `frameTimeUs` was handed to the sockets just now. */
   sent(frameTimeUs: number): void {
-    this.#out.write(`${frameTimeUs} ${Math.round((performance.timeOrigin + performance.now()) * 1000)}\n`);
+    this.#lines += `${frameTimeUs} ${Math.round((performance.timeOrigin + performance.now()) * 1000)}\n`;
+    if (++this.#count === LINES_PER_WRITE) this.#flush();
   }
 
   async close(): Promise<void> {
+    this.#flush();
     this.#out.end();
     await once(this.#out, 'close');
+  }
+
+  #flush(): void {
+    if (this.#count === 0) return;
+    this.#out.write(this.#lines);
+    this.#lines = '';
+    this.#count = 0;
   }
 }
 
