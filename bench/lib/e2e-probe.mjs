@@ -76,7 +76,10 @@ const avroLong = (b, at) => {
  */
 const readAvroTimes = (b) => {
   after = 0;
-  for (let i = 0; i < 3; i++) after += avroLong(b, after);
+  for (let i = 0; i < 3; i++) {
+    const length = avroLong(b, after); // a string: its byte count, then its bytes
+    after += length;
+  }
   for (let i = 0; i < 2; i++) avroLong(b, after);
   eventTimeUs = avroLong(b, after);
   ingestTimeUs = avroLong(b, after);
