@@ -72,9 +72,30 @@ class FatalAfter extends KafkaProducer {
   }
 }
 
+/**
+ * A real producer that refuses every record at once, as librdkafka does a record too large for
+ * message.max.bytes (code 10), from its `from`th record for `forMs`; then it takes them again.
+ */
+class RefusesFor extends KafkaProducer {
+  #seen = 0;
+  #until = 0;
+  refusals = 0;
+  constructor(readonly from: number, readonly forMs: number) {
+    super(producerOptions());
+  }
+  override produce(record: Parameters<KafkaProducer['produce']>[0], callback: Parameters<KafkaProducer['produce']>[1]): void {
+    if (++this.#seen === this.from) this.#until = Date.now() + this.forMs;
+    if (Date.now() < this.#until) {
+      this.refusals++;
+      throw new GatewayError('GW_ERR_KAFKA_PRODUCE', 'librdkafka refused the record (code 10): Broker: Message size too large', { cause: { code: 10 } });
+    }
+    super.produce(record, callback);
+  }
+}
+
 async function harness(
   mode: DeliveryMode,
-  options: { producer?: KafkaProducer; onFatal?: (delivery: Delivery) => void } = {},
+  options: { producer?: KafkaProducer; onFatal?: (delivery: Delivery) => void; log?: pino.Logger } = {},
 ): Promise<Harness> {
   const { spool } = await openSpool(await tempDir('gridgate-delivery-'), { segmentMaxBytes: 1024 * 1024 });
   const registry = new Registry();
@@ -85,7 +106,7 @@ async function harness(
   const delivery: Delivery = new Delivery({
     spool,
     mode,
-    log: silent,
+    log: options.log ?? silent,
     stallMs: 500,
     liveWindow: 5000,
     drainWindow: 2000,
@@ -190,6 +211,25 @@ describe('delivery through the spool to Kafka', () => {
     assert.equal(report.totals.outOfOrder, 0);
     assert.equal(report.records - report.totals.duplicates, 10_000, 'every record, duplicates aside');
     console.log(`# fatal producer error: ${report.totals.duplicates} duplicates re-sent after the rebuild`);
+  });
+
+  it('holds the records behind a spooled record librdkafka refuses until it goes, in order, and says so once', async () => {
+    const topic = await createTopic('gridgate-delivery-refused', 3);
+    const refusing = new RefusesFor(2000, 1500);
+    const lines: { level: number; msg: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    // WAL mode: every record goes out of the spool, so the refusal meets the drain.
+    const h = await harness('wal', { producer: refusing, log });
+    await offer(h, topic, 0, 5000, 5000);
+    await settled(h, 60_000);
+    await h.close();
+    assert.ok(refusing.refusals > 1, `refused ${refusing.refusals} times over 1.5 s`);
+    const said = lines.filter((l) => l.msg.startsWith('drain paused: librdkafka refuses the next spooled record'));
+    assert.equal(said.length, 1, 'one error line for the episode, not one per retry');
+    assert.equal(said[0]!.level, 50);
+    const report = auditTopic(await readTopic({ connection: connectionConfig(kafka), topic, timeoutMs: 60_000 }));
+    assert.equal(report.records, 5000);
+    assert.deepEqual(report.totals, { lost: 0, lostAcrossRestarts: 0, duplicates: 0, outOfOrder: 0 });
   });
 
   // The issue's outage: the broker stopped for 60 s while records keep arriving (then restarted,

@@ -63,6 +63,8 @@ export class Delivery {
   #draining: Promise<void> | undefined;
   /** Spool records read but refused by a full producer queue: sent first on the next round. */
   #carry: SpoolRecord[] = [];
+  /** A refusal was logged and nothing has gone out since: one line per episode, not one per retry. */
+  #refusalLogged = false;
   /** Bumped with every producer, so reports from a replaced one are told apart. */
   #generation = 0;
   /** WAL mode: durability of the latest append (appends become durable in order). */
@@ -256,20 +258,29 @@ export class Delivery {
         this.#onRefused(err as GatewayError);
         return false;
       }
+      this.#refusalLogged = false;
       this.#drainInFlight++;
       this.#o.metrics?.replayed.inc();
     }
     return true;
   }
 
+  /**
+   * A spooled record refused at produce() is sent again, first, on the next round (a report or
+   * the tick): a full queue clears by itself, and a record is never skipped. Anything other than
+   * a full queue holds the records behind it until it goes, so it is logged as an error.
+   */
   #onRefused(err: GatewayError): void {
     const code = (err.cause as { code?: number } | undefined)?.code;
     if (code === -150) {
       this.#o.log.error({ err: err.message }, 'fatal producer error: the producer is rebuilt and unconfirmed records are sent again');
       this.#o.onFatal?.(err);
-    } else {
-      this.#o.log.warn({ err: err.message }, 'drain paused: the producer queue is full');
+      return;
     }
+    if (this.#refusalLogged) return;
+    this.#refusalLogged = true;
+    if (code === -184) this.#o.log.warn({ err: err.message }, 'drain paused: the producer queue is full');
+    else this.#o.log.error({ err: err.message, code }, 'drain paused: librdkafka refuses the next spooled record; it is tried again until it goes, and the records behind it wait');
   }
 
   #onDrainReport(generation: number, spoolId: number, err: Error | null): void {
