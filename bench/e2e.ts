@@ -196,6 +196,9 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
     const s1 = await Promise.all(sims.map((s) => sampleProcess(s.pid)));
     const b1 = await sampleProcess(brokerPid);
     const probe = await gateway.until(async () => JSON.parse(await readFile(probeOut, 'utf8').catch(() => 'null')), (p) => p !== null, 10_000, 'done writing its probe');
+    // The simulators write their send logs about every 100 ms (send-log.ts): give the lines of
+    // the window's last frames time to land.
+    await sleep(1000);
     const sent = await fromSend(probeOut, probe, (source) => sendLogOf(logDir, source));
     if (sent.unmatched > 0.01 * probe.samples) console.warn(`${pmus} PMUs: ${sent.unmatched} of ${probe.samples} records have no frame in the send logs`);
     const missingFrames = delta(m0, m1, 'gridgate_c37118_missing_frames_total');

@@ -7,15 +7,18 @@ import { performance } from 'node:perf_hooks';
 // time its bytes were handed to the sockets. A receiver's latency measured from its time stamp
 // includes the simulator's own lateness (timer slack, a busy event loop, a busy machine); joined
 // with this log it is measured from the moment the frame left, as a PMU's would be (bench/e2e.ts).
-// Lines reach the file 64 at a time (about a second at 60 frames/s) and at close.
+// Lines reach the file in writes of at most 64, about every 100 ms while frames go, and at close.
 
 /** Lines written at once: a write per frame would cost the simulator (and the machine it shares) a syscall each. */
 const LINES_PER_WRITE = 64;
+/** …or sooner, so that a reader finds a frame's line soon after the frame. */
+const MAX_DELAY_MS = 100;
 
 export class SendLog {
   readonly #out: WriteStream;
   #lines = '';
   #count = 0;
+  #firstMs = 0;
 
   /** Opened at once, so that a path that cannot be written stops the simulator at start. */
   constructor(path: string) {
@@ -24,8 +27,10 @@ export class SendLog {
 
   /** The frame stamped `frameTimeUs` was handed to the sockets just now. */
   sent(frameTimeUs: number): void {
-    this.#lines += `${frameTimeUs} ${Math.round((performance.timeOrigin + performance.now()) * 1000)}\n`;
-    if (++this.#count === LINES_PER_WRITE) this.#flush();
+    const nowMs = performance.timeOrigin + performance.now();
+    if (this.#count === 0) this.#firstMs = nowMs;
+    this.#lines += `${frameTimeUs} ${Math.round(nowMs * 1000)}\n`;
+    if (++this.#count === LINES_PER_WRITE || nowMs - this.#firstMs >= MAX_DELAY_MS) this.#flush();
   }
 
   async close(): Promise<void> {
