@@ -185,7 +185,7 @@ function e2e(j: Json): Row[] {
     return [
       ...row(p99, () => ({
         benchmark: 'e2e',
-        what: `${what}: frame → Kafka ack p99`,
+        what: `${what}: frame sent → Kafka ack p99`,
         ours: `${fmt(p99, 2)} ms`,
         reference: ok(refP99) ? `${r?.reference?.label ?? 'reference'}: ${fmt(refP99, 2)} ms` : '—',
         ratio: ratio(p99, refP99),
