@@ -4,8 +4,9 @@
 // --with-kafka starts the local test broker (scripts/kafka-local on GRIDGATE_TEST_KAFKA_PORT,
 // default 19092) before the tests and stops it afterwards, unless it was already running: then it
 // is reused and left alone. Each integration test also starts it if needed, so one file can run
-// on its own. Every test has a 10-minute deadline (the longest takes under 2): a test that hangs
-// fails, named, instead of holding CI until its own limit. A test may set a longer `timeout`.
+// on its own. Every test and suite has a 10-minute deadline (the longest, the delivery suite, takes
+// about 4.5): one that hangs fails, named, instead of holding CI until its own limit. A test may
+// set a longer `timeout`.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
