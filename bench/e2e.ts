@@ -215,7 +215,7 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
       encoding,
       framesPerSecond: RATE * STREAMS,
       latencyMs: { ...sent.toAck, count: probe.count },
-      fromStampMs: { p50: probe.p50, p99: probe.p99, p999: probe.p999, max: probe.max },
+      fromStampMs: sent.fromStamp,
       arrivalMs: sent.toRead,
       simulatorLatenessMs: sent.lateness,
       unmatched: sent.unmatched,
@@ -269,14 +269,15 @@ function sendLogOf(logDir: string, source: string): string {
 }
 
 /**
- * The probe's samples (e2e-probe.mjs) joined with the simulators' send logs by source and frame
- * time: per acknowledged PMU record, ack − send, read − send, and the simulator's lateness.
+ * The probe's samples (e2e-probe.mjs): ack − time stamp for every acknowledged PMU record, and,
+ * joined with the simulators' send logs by source and frame time, ack − send, read − send and the
+ * simulator's lateness.
  */
 async function fromSend(
   probeOut: string,
   probe: { samples: number; sources: string[] },
   sendLog: (source: string) => string,
-): Promise<{ toAck: Latency & { max: number }; toRead: Latency & { max: number }; lateness: Latency & { max: number }; unmatched: number }> {
+): Promise<{ fromStamp: Latency & { max: number }; toAck: Latency & { max: number }; toRead: Latency & { max: number }; lateness: Latency & { max: number }; unmatched: number }> {
   const n = probe.samples;
   const bytes = await readFile(`${probeOut}.samples`);
   const column = <T>(make: (b: ArrayBuffer) => T, offset: number, size: number): T => make(bytes.buffer.slice(bytes.byteOffset + offset, bytes.byteOffset + offset + n * size));
@@ -301,7 +302,7 @@ async function fromSend(
     const sorted = values.sort((a, b) => a - b);
     return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted.at(-1) ?? Number.NaN };
   };
-  return { toAck: summary(toAck), toRead: summary(toRead), lateness: summary(lateness), unmatched: n - toAck.length };
+  return { fromStamp: summary([...toAckFromStamp]), toAck: summary(toAck), toRead: summary(toRead), lateness: summary(lateness), unmatched: n - toAck.length };
 }
 
 /** delta() per value of one label. */

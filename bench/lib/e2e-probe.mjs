@@ -3,10 +3,10 @@
 // eventTime (the PMU frame's time stamp), when the gateway read it (ingestTime) and when Kafka's
 // delivery report (acks=all) came, by wrapping KafkaProducer.produce's callback. The gateway is
 // otherwise the one users run. SIGUSR2 starts a measurement; the next SIGUSR2 stops it and writes
-// a summary (from the time stamp) as JSON to GRIDGATE_E2E_PROBE_OUT and the samples beside it
-// (<out>.samples: eventTime as f64 µs, then stamp → ack and stamp → read as f32 ms, then the
-// source's index in the summary's `sources` as u8), which bench/e2e.ts joins with the simulators'
-// send logs to measure from the moment each frame left.
+// the samples to <GRIDGATE_E2E_PROBE_OUT>.samples (eventTime as f64 µs, then stamp → ack and
+// stamp → read as f32 ms, then the source's index in `sources` as u8), then their count, the
+// sources and the mean value size as JSON to GRIDGATE_E2E_PROBE_OUT. bench/e2e.ts computes every
+// percentile from the samples, joined with the simulators' send logs.
 import { writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 
@@ -132,17 +132,6 @@ process.on('SIGUSR2', () => {
   measuring = false;
   const n = Math.min(count, CAPACITY);
   writeFileSync(`${out}.samples`, Buffer.concat([eventTimes, latencies, arrivals, sourceOf].map((a) => Buffer.from(a.buffer, 0, n * a.BYTES_PER_ELEMENT))));
-  const sorted = latencies.slice(0, n).sort();
-  const q = (p) => (n === 0 ? null : sorted[Math.min(n - 1, Math.floor(p * n))]);
-  const arrived = arrivals.slice(0, n).sort();
-  const qa = (p) => (n === 0 ? null : arrived[Math.min(n - 1, Math.floor(p * n))]);
-  writeFileSync(
-    out,
-    JSON.stringify({
-      count, samples: n, sources: [...sources.keys()], meanValueBytes: count ? valueBytes / count : 0,
-      p50: q(0.5), p99: q(0.99), p999: q(0.999), max: q(1 - 1e-12), min: n ? sorted[0] : null,
-      arrival: { p50: qa(0.5), p99: qa(0.99), p999: qa(0.999), max: qa(1 - 1e-12) },
-    }),
-  );
+  writeFileSync(out, JSON.stringify({ count, samples: n, sources: [...sources.keys()], meanValueBytes: count ? valueBytes / count : 0 }));
 });
 }
