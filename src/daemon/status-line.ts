@@ -5,6 +5,7 @@ import type { Readiness } from './component.js';
 // what is held, which sources are up. Read from the same metrics /metrics serves, so the two never
 // disagree.
 //   kafka live, 1234567 acked, 12 in flight; spool 0 records; sources 7/7 up
+// and, only while it is so, `analytics: 1 worker down` (features missing, raw records flowing).
 
 export async function statusLine(registry: Registry, readiness: Record<string, Readiness>): Promise<string> {
   const state = (await values(registry, 'gridgate_kafka_delivery_state')).find((v) => v.value === 1)?.labels.state;
@@ -17,6 +18,8 @@ export async function statusLine(registry: Registry, readiness: Record<string, R
   if (spooled !== undefined) parts.push(`spool ${spooled} records`);
   const sources = Object.entries(readiness).filter(([name]) => name.startsWith('source-'));
   if (sources.length > 0) parts.push(`sources ${sources.filter(([, r]) => r.ready).length}/${sources.length} up`);
+  const down = await single(registry, 'gridgate_analytics_workers_down');
+  if (down) parts.push(`analytics: ${down} worker${down === 1 ? '' : 's'} down`);
   return parts.join('; ');
 }
 

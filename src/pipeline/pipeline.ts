@@ -281,6 +281,9 @@ export class Pipeline implements Component {
   readiness(): Readiness {
     if (!this.#sequencer) return { ready: false, detail: 'not started' };
     if (this.#lastError) return { ready: false, detail: this.#lastError };
-    return this.#paused ? { ready: true, detail: 'back-pressure: sources paused' } : { ready: true };
+    if (this.#paused) return { ready: true, detail: 'back-pressure: sources paused' };
+    // Raw records flow without the analytics: a down worker is reported, not unready.
+    const down = this.#analytics?.downWorkers ?? 0;
+    return down > 0 ? { ready: true, detail: `analytics: ${down} worker(s) down, being replaced` } : { ready: true };
   }
 }

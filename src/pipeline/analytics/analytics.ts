@@ -26,6 +26,11 @@ import { NO_PHASORS } from './scada-extract.js';
 // in the one thread that holds its window state (stream affinity). A shard with maxQueuedSamples
 // waiting is full: whenFull pause-sources makes the pipeline refuse (sources pause),
 // skip-analytics drops the shard's samples for the analytics only (counted; raw records flow on).
+//
+// The analytics must never stop the raw records. A worker whose thread cannot load, dies outside a
+// batch, or does not answer a batch within its deadline is down: its pool is destroyed, its
+// samples are dropped (counted) instead of queued, so a down shard is never full, and a new pool is
+// started after 1 s, 2 s, 4 s … (at most 60 s) until one answers a batch. Its streams start over.
 
 export interface AnalyticsOptions {
   config: AnalyticsConfig;
@@ -40,12 +45,21 @@ export interface AnalyticsOptions {
   onRoom: () => void;
   log: Logger;
   registry: Registry;
+  /** Tests: the worker module (default: worker.ts/js beside this file). */
+  workerUrl?: URL;
+  /** Tests: a fixed batch deadline, ms (default: see batchDeadlineMs). */
+  batchDeadlineMs?: number;
 }
 
 interface Shard {
   readonly index: number;
   readonly builder: BatchBuilder;
-  readonly pool: Piscina | undefined;
+  pool: Piscina | undefined;
+  /** The worker failed and is being replaced: its samples are dropped, never waited for. */
+  down: boolean;
+  /** Restarts since a batch last succeeded: the next one waits 2^restarts s, at most 60 s. */
+  restarts: number;
+  restartTimer: NodeJS.Timeout | undefined;
   /** A batch is in the worker. */
   busy: boolean;
   /** The batch timer fired while busy: send as soon as the worker answers. */
@@ -73,6 +87,16 @@ interface StreamSlot {
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
 
+const RESTART_DELAY_MS = 1_000;
+const MAX_RESTART_DELAY_MS = 60_000;
+
+/**
+ * How long a worker may take to answer a batch before it is taken for hung: a minute plus 1 ms per
+ * row, some 50 times what a row costs (about 20 µs), so a legitimately big batch after an overload
+ * (maxQueuedSamples can be 10 million) is never cut short.
+ */
+const batchDeadlineMs = (rows: number): number => 60_000 + rows;
+
 export class Analytics {
   readonly #o: AnalyticsOptions;
   readonly #shards: Shard[] = [];
@@ -85,6 +109,7 @@ export class Analytics {
   #nextSlot = 1;
   #samples = 0;
   #skipped = 0;
+  #dropped = 0;
   #timer: NodeJS.Timeout | undefined;
   #full = false;
   #stopped = false;
@@ -99,6 +124,8 @@ export class Analytics {
     busy: Counter<'worker'>;
     failures: Counter;
     unusable: Counter;
+    dropped: Counter;
+    restarts: Counter<'worker'>;
   };
 
   constructor(options: AnalyticsOptions) {
@@ -108,7 +135,9 @@ export class Analytics {
     this.#pairs = resolvePairs(options.site, config.anglePairs, (s) => options.sources.get(s)?.idcode);
     this.#affinity = new Affinity(threads, this.#pairs);
     this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config, this.#pairs, options.encoding) : undefined;
-    for (let i = 0; i < threads; i++) this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, busy: false, due: false, streams: 0, fullSinceUs: undefined });
+    for (let i = 0; i < threads; i++) {
+      this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, down: false, restarts: 0, restartTimer: undefined, busy: false, due: false, streams: 0, fullSinceUs: undefined });
+    }
     const registers = [options.registry];
     this.#m = {
       samples: new Counter({ name: 'gridgate_analytics_samples_total', help: 'Frames (samples) handed to the analytics.', registers }),
@@ -142,7 +171,24 @@ export class Analytics {
         registers,
       }),
       failures: new Counter({ name: 'gridgate_analytics_batch_failures_total', help: 'Batches a worker failed on (its window state restarts).', registers }),
+      dropped: new Counter({
+        name: 'gridgate_analytics_dropped_samples_total',
+        help: 'Samples left out of the analytics because their worker was down (being replaced); raw records still flow.',
+        registers,
+      }),
+      restarts: new Counter({
+        name: 'gridgate_analytics_worker_restarts_total',
+        help: 'Analytics workers replaced after their thread could not load, died, or did not answer a batch in time.',
+        labelNames: ['worker'],
+        registers,
+      }),
     };
+    const down: Gauge = new Gauge({
+      name: 'gridgate_analytics_workers_down',
+      help: 'Analytics workers down and waiting to be replaced: their streams get no features meanwhile.',
+      registers,
+      collect: () => down.set(this.downWorkers),
+    });
     const queued: Gauge = new Gauge({
       name: 'gridgate_analytics_queued_samples',
       help: 'Samples waiting for their worker (it is busy with the previous batch).',
@@ -155,22 +201,69 @@ export class Analytics {
     return this.#local ? 0 : this.#shards.length;
   }
 
+  /** Workers down and waiting to be replaced. */
+  get downWorkers(): number {
+    return this.#shards.reduce((n, s) => n + (s.down ? 1 : 0), 0);
+  }
+
   start(): void {
-    if (!this.#local) {
-      for (const shard of this.#shards) {
-        (shard as { pool: Piscina | undefined }).pool = new Piscina({
-          filename: WORKER.href,
-          minThreads: 1,
-          maxThreads: 1,
-          concurrentTasksPerWorker: 1,
-          idleTimeout: Infinity,
-          workerData: { config: this.#o.config, pairs: this.#pairs, encoding: this.#o.encoding },
-          ...(FROM_SOURCE ? { execArgv: ['--import', 'tsx'] } : {}),
-        });
-      }
-    }
+    if (!this.#local) for (const shard of this.#shards) this.#startPool(shard);
     this.#timer = setInterval(() => this.#flushAll(false), this.#o.config.batchMs);
     this.#timer.unref();
+  }
+
+  #startPool(shard: Shard): void {
+    const pool = new Piscina({
+      filename: (this.#o.workerUrl ?? WORKER).href,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Infinity,
+      workerData: { config: this.#o.config, pairs: this.#pairs, encoding: this.#o.encoding },
+      ...(FROM_SOURCE ? { execArgv: ['--import', 'tsx'] } : {}),
+    });
+    // piscina emits 'error' for a worker that fails with no batch in it: at load, or dead between
+    // batches. Unheard, that event would end the process.
+    pool.on('error', (err: Error) => this.#down(shard, pool, err));
+    shard.pool = pool;
+  }
+
+  /**
+   * The shard's worker is gone or hung: destroy its pool (a batch in it fails, and is lost), drop
+   * what waits for it, and start a new pool after the backoff. The new pool hears of every stream
+   * again, as after a failed batch.
+   */
+  #down(shard: Shard, pool: Piscina, err: Error): void {
+    if (shard.pool !== pool) return;
+    shard.pool = undefined;
+    shard.down = true;
+    shard.due = false;
+    this.#dropped += shard.builder.take(0).rowCount;
+    shard.fullSinceUs = undefined;
+    // Destroying also fails the batch in it, or queued in it: nothing waits on a dead pool (stop).
+    pool.destroy().catch(() => {});
+    const delayMs = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** shard.restarts);
+    shard.restarts++;
+    this.#o.log.error(
+      { err: err.message, worker: shard.index, restartInMs: this.#stopped ? undefined : delayMs, restarts: shard.restarts },
+      'an analytics worker is down; its samples are dropped until a new one answers (raw records flow on)',
+    );
+    this.#checkRoom();
+    if (this.#stopped) return;
+    shard.restartTimer = setTimeout(() => {
+      shard.restartTimer = undefined;
+      if (this.#stopped) return;
+      this.#m.restarts.inc({ worker: String(shard.index) });
+      shard.builder.take(0);
+      for (const s of this.#streamsOf(shard)) shard.builder.describe(s.descriptor);
+      shard.down = false;
+      this.#startPool(shard);
+    }, delayMs);
+    shard.restartTimer.unref();
+  }
+
+  *#streamsOf(shard: Shard): Iterable<StreamSlot> {
+    for (const streams of this.#streams.values()) for (const s of streams.values()) if (s.shard === shard.index) yield s;
   }
 
   /** True when a shard is full and whenFull is pause-sources: the pipeline should push back. */
@@ -199,6 +292,10 @@ export class Analytics {
       this.#shards[index]!.streams++;
     }
     const shard = this.#shards[s.shard]!;
+    if (shard.down) {
+      this.#dropped++;
+      return;
+    }
     const max = this.#o.config.maxQueuedSamples;
     if (this.#o.config.whenFull === 'skip-analytics' && shard.builder.rowCount >= max) {
       this.#skipped++;
@@ -216,12 +313,9 @@ export class Analytics {
    * arrive meanwhile wait in the shard's builder and go as one bigger batch.
    */
   #flushAll(flush: boolean): void {
-    // Counted in locals per frame, published per batch.
-    this.#m.samples.inc(this.#samples);
-    this.#m.skipped.inc(this.#skipped);
-    this.#samples = this.#skipped = 0;
+    this.#publishCounts();
     for (const shard of this.#shards) {
-      if (shard.streams === 0) continue;
+      if (shard.streams === 0 || shard.down) continue;
       if (shard.busy) shard.due = true;
       else this.#send(shard, flush);
     }
@@ -239,21 +333,32 @@ export class Analytics {
     shard.fullSinceUs = undefined;
     if (flush) batch.flush = true;
     shard.busy = true;
+    const pool = shard.pool;
+    const ms = this.#o.batchDeadlineMs ?? batchDeadlineMs(batch.rowCount);
+    const hung = (): void => this.#down(shard, pool!, new Error(`no answer to a batch of ${batch.rowCount} samples in ${ms / 1000} s`));
+    const deadline = pool ? setTimeout(hung, ms) : undefined;
     const done = this.#run(shard, batch).then(
-      (result) => this.#accept(shard, result),
+      (result) => {
+        if (shard.restarts > 0) this.#o.log.info({ worker: shard.index, restarts: shard.restarts }, 'an analytics worker is back');
+        shard.restarts = 0;
+        this.#accept(shard, result);
+      },
       (err: Error) => {
         // The batch's windows are lost, and the worker's state may be half updated (or gone, with
-        // a new thread): describe its streams again, which starts each one over.
+        // a new thread): describe its streams again, which starts each one over. A pool that went
+        // down was logged as such, and its successor hears of every stream (#down).
         this.#m.failures.inc();
+        if (shard.down) return;
         this.#o.log.error({ err: err.message, worker: shard.index }, 'an analytics worker failed on a batch; its window state restarts');
-        for (const streams of this.#streams.values()) for (const s of streams.values()) if (s.shard === shard.index) shard.builder.describe(s.descriptor);
+        for (const s of this.#streamsOf(shard)) shard.builder.describe(s.descriptor);
       },
     );
     const tracked = done.finally(() => {
+      clearTimeout(deadline);
       shard.busy = false;
       this.#pending.delete(tracked);
       // A tick missed while the worker was busy: what waited goes now, not a whole tick later.
-      if (shard.due && !this.#stopped) {
+      if (shard.due && !this.#stopped && !shard.down) {
         shard.due = false;
         this.#send(shard, false);
       }
@@ -262,8 +367,8 @@ export class Analytics {
     this.#pending.add(tracked);
   }
 
-  #run(shard: Shard, batch: AnalyticsBatch): Promise<AnalyticsResult> {
-    if (this.#local) return Promise.resolve(this.#local.process(batch));
+  async #run(shard: Shard, batch: AnalyticsBatch): Promise<AnalyticsResult> {
+    if (this.#local) return this.#local.process(batch);
     return shard.pool!.run(batch, { transferList: [batch.rows.buffer as ArrayBuffer] });
   }
 
@@ -287,7 +392,7 @@ export class Analytics {
 
   #checkRoom(): void {
     if (this.#o.config.whenFull !== 'pause-sources') return;
-    const full = this.#shards.some((s) => s.builder.rowCount >= this.#o.config.maxQueuedSamples);
+    const full = this.#shards.some((s) => !s.down && s.builder.rowCount >= this.#o.config.maxQueuedSamples);
     if (this.#full && !full) {
       this.#full = false;
       this.#o.onRoom();
@@ -304,13 +409,20 @@ export class Analytics {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#timer);
+    for (const shard of this.#shards) clearTimeout(shard.restartTimer);
     await this.settled();
-    this.#m.samples.inc(this.#samples);
-    this.#m.skipped.inc(this.#skipped);
-    this.#samples = this.#skipped = 0;
-    for (const shard of this.#shards) if (shard.streams > 0) this.#send(shard, true);
+    this.#publishCounts();
+    for (const shard of this.#shards) if (shard.streams > 0 && !shard.down) this.#send(shard, true);
     await this.settled();
     await Promise.all(this.#shards.map((s) => s.pool?.destroy()));
+  }
+
+  /** Counted in locals per frame, published per batch. */
+  #publishCounts(): void {
+    this.#m.samples.inc(this.#samples);
+    this.#m.skipped.inc(this.#skipped);
+    this.#m.dropped.inc(this.#dropped);
+    this.#samples = this.#skipped = this.#dropped = 0;
   }
 }
 

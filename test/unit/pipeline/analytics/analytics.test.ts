@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { Analytics } from '../../../../src/pipeline/analytics/analytics.js';
+import { Analytics, type AnalyticsOptions } from '../../../../src/pipeline/analytics/analytics.js';
 import type { AnalyticsConfig } from '../../../../src/pipeline/analytics/config.js';
 import { nowUs, type SourceRecord } from '../../../../src/pipeline/record.js';
 import { analyticsConfig, sourceAnalytics } from '../../../helpers/analytics.js';
@@ -22,15 +22,16 @@ function live(records: SourceRecord[]): SourceRecord[] {
 }
 
 /** An Analytics for one source `pmu`, keeping what it delivers and how often it had room again. */
-function harness(config: AnalyticsConfig) {
+function harness(config: AnalyticsConfig, extra: Partial<AnalyticsOptions> = {}) {
   const h = { delivered: [] as { source: string; record: SourceRecord }[], registry: new Registry(), rooms: 0 };
   const analytics = new Analytics({
+    ...extra,
     config,
     site: 'site',
     sources: new Map([['pmu', { settings, idcode: 1 }]]),
     deliver: (source, rs) => h.delivered.push(...rs.map((record) => ({ source, record }))),
     onRoom: () => h.rooms++,
-    log: pino({ level: 'silent' }),
+    log: extra.log ?? pino({ level: 'silent' }),
     registry: h.registry,
   });
   return { ...h, analytics, h };
@@ -125,5 +126,86 @@ describe('analytics in worker threads', () => {
     assert.ok(sawFull, 'the analytics reported full');
     await until(() => h.rooms > 0 && !analytics.full, 'room again', 10_000);
     await analytics.stop();
+  });
+});
+
+describe('an analytics worker that fails', () => {
+  const FAULTY = new URL('../../../fixtures/analytics-worker-faulty.ts', import.meta.url);
+  const metric = async (registry: Registry, name: string): Promise<number> => {
+    const line = (await registry.getSingleMetricAsString(name)).split('\n').find((l) => l.startsWith(name));
+    return Number(line?.split(' ').pop());
+  };
+
+  /** Observe live frames of 10 PMUs for `ms`, in 50 ms steps, as the pipeline would; true if ever full. */
+  async function feed(analytics: Analytics, frames: SourceRecord[], from: number, ms: number): Promise<{ next: number; sawFull: boolean }> {
+    let next = from;
+    let sawFull = false;
+    for (const end = Date.now() + ms; Date.now() < end; ) {
+      for (const r of frames.slice(next, next + 30)) analytics.observe('pmu', { ...r, ingestTimeUs: nowUs() });
+      next += 30;
+      sawFull ||= analytics.full;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return { next, sawFull };
+  }
+
+  it('that cannot load never holds the sources: its samples are dropped, counted, and it is replaced until one loads', async () => {
+    const lines: { msg: string; restartInMs?: number }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const frames = live(simulatedRecords({ seconds: 60, pmus: 10 }));
+    process.env.GRIDGATE_TEST_WORKER = 'load-error';
+    const { analytics, h, registry } = harness(analyticsConfig({ mode: 'workers', workers: 1, batchMs: 20, maxQueuedSamples: 100 }), { workerUrl: FAULTY, log });
+    try {
+      analytics.start();
+      // Until the thread has failed to load, its samples queue and fill the shard, as for a slow
+      // worker. Then the first thread fails, piscina's replacement fails in bootstrap, the pool is
+      // replaced 1 s later and fails again (2 s backoff): whatever piscina does, nothing may throw.
+      let next = 0;
+      await until(async () => {
+        ({ next } = await feed(analytics, frames, next, 50));
+        return analytics.downWorkers === 1;
+      }, 'the worker down', 10_000);
+      let sawFull: boolean;
+      ({ next, sawFull } = await feed(analytics, frames, next, 2_500));
+      assert.equal(sawFull, false, 'a shard whose worker is down is never full (pause-sources would hold every source)');
+      assert.ok((await metric(registry, 'gridgate_analytics_dropped_samples_total')) > 100, 'dropped samples are counted');
+      assert.ok((await metric(registry, 'gridgate_analytics_worker_restarts_total')) >= 1);
+      const down = lines.filter((l) => l.msg.startsWith('an analytics worker is down'));
+      assert.ok(down.length >= 2, `one error line per failure: ${down.length}`);
+      assert.deepEqual(down.slice(0, 2).map((l) => l.restartInMs), [1_000, 2_000], 'the restart backs off');
+
+      delete process.env.GRIDGATE_TEST_WORKER;
+      await until(async () => {
+        ({ next } = await feed(analytics, frames, next, 200));
+        return h.delivered.some(({ record }) => record.kind === 'feature-window');
+      }, 'features from the replacement worker', 15_000);
+      assert.equal(analytics.downWorkers, 0);
+      assert.ok(lines.some((l) => l.msg === 'an analytics worker is back'));
+    } finally {
+      delete process.env.GRIDGATE_TEST_WORKER;
+      await analytics.stop();
+    }
+  });
+
+  it('that stops answering is replaced after the batch deadline, and its successor takes the streams over', async () => {
+    const frames = live(simulatedRecords({ seconds: 60, pmus: 10 }));
+    process.env.GRIDGATE_TEST_WORKER = 'hang';
+    const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 20, maxQueuedSamples: 100 });
+    const { analytics, h, registry } = harness(config, { workerUrl: FAULTY, batchDeadlineMs: 500 });
+    try {
+      analytics.start();
+      let { next, sawFull } = await feed(analytics, frames, 0, 300);
+      assert.ok(sawFull, 'the hung worker filled its shard (pause-sources)');
+      delete process.env.GRIDGATE_TEST_WORKER;
+      await until(() => analytics.downWorkers === 1 && !analytics.full && h.rooms > 0, 'the hung worker taken down, the sources told to resume', 5_000);
+      await until(async () => {
+        ({ next } = await feed(analytics, frames, next, 200));
+        return h.delivered.some(({ record }) => record.kind === 'feature-window');
+      }, 'features from the replacement worker', 15_000);
+      assert.equal(await metric(registry, 'gridgate_analytics_batch_failures_total'), 1, 'the batch in the hung worker failed');
+    } finally {
+      delete process.env.GRIDGATE_TEST_WORKER;
+      await analytics.stop();
+    }
   });
 });
