@@ -98,7 +98,7 @@ async function spoolThroughput(): Promise<{ rate: number; spooled: number }> {
   );
   const p = await producer();
   const metrics = createKafkaMetrics(registry);
-  const delivery = new Delivery({ spool, mode: 'spill', log: silent, stallMs: 2000, liveWindow: 50_000, drainWindow: 20_000, metrics });
+  const delivery = new Delivery({ spool, mode: 'spill', log: silent, stallMs: 2000, liveWindow: 50_000, drainWindow: 20_000, retry: kafka.reconnect, metrics });
   delivery.replaceProducer(p);
   const batch = Array.from({ length: 1000 }, (_, i) => ({ topic, key: `north/pmu/${i % 100}`, value: VALUE, timestampMs: Date.now(), headers: HEADERS }));
   const t0 = performance.now();

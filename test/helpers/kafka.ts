@@ -30,13 +30,13 @@ export function kafkaLocal(...args: string[]): string {
   return result.stdout;
 }
 
-/** A topic with a fresh name (auto-create is off on the test broker, as in production). */
-export async function createTopic(prefix: string, partitions = 1): Promise<string> {
+/** A topic with a fresh name (auto-create is off on the test broker, as in production), with topic configs if given. */
+export async function createTopic(prefix: string, partitions = 1, config: Record<string, string> = {}): Promise<string> {
   const topic = `${prefix}-${randomUUID().slice(0, 8)}`;
   const admin = Kafka.AdminClient.create({ 'bootstrap.servers': BOOTSTRAP, 'client.id': 'gridgate-test-admin' });
   try {
     await new Promise<void>((resolve, reject) =>
-      admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, 10_000, (err) =>
+      admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1, config }, 10_000, (err) =>
         err ? reject(err) : resolve(),
       ),
     );
@@ -44,6 +44,12 @@ export async function createTopic(prefix: string, partitions = 1): Promise<strin
     admin.disconnect();
   }
   return topic;
+}
+
+/** Change a topic's configs on the test broker (Kafka's own ConfigCommand, as an admin would). */
+export function alterTopic(topic: string, config: Record<string, string>): void {
+  const add = Object.entries(config).map(([k, v]) => `${k}=${v}`).join(',');
+  kafkaLocal('tool', 'kafka.admin.ConfigCommand', '--bootstrap-server', BOOTSTRAP, '--alter', '--entity-type', 'topics', '--entity-name', topic, '--add-config', add);
 }
 
 /** Read `count` records of `topic` from the beginning with a plain consumer (no group commits). */

@@ -12,7 +12,9 @@ import { GatewayError } from '../../src/errors.js';
 import { connectionConfig, rdkafkaConfig } from '../../src/sinks/kafka/producer-config.js';
 import { auditTopic } from '../../src/sinks/kafka/topic-audit.js';
 import { readTopic } from '../../src/sinks/kafka/topic-reader.js';
-import { BOOTSTRAP, createTopic, ensureKafka, kafkaLocal } from '../helpers/kafka.js';
+import { randomBytes } from 'node:crypto';
+import { alterTopic, BOOTSTRAP, createTopic, ensureKafka, kafkaLocal } from '../helpers/kafka.js';
+import { until } from '../helpers/wait.js';
 import { metricValue, openSpool, tempDir } from '../helpers/spool.js';
 
 // Delivery through the spool to the real broker, checked by verify-topic's audit: every record
@@ -110,6 +112,7 @@ async function harness(
     stallMs: 500,
     liveWindow: 5000,
     drainWindow: 2000,
+    retry: { initialMs: 200, maxMs: 2000 },
     metrics,
     onFatal: () => options.onFatal?.(delivery),
   });
@@ -229,6 +232,40 @@ describe('delivery through the spool to Kafka', () => {
     assert.equal(said[0]!.level, 50);
     const report = auditTopic(await readTopic({ connection: connectionConfig(kafka), topic, timeoutMs: 60_000 }));
     assert.equal(report.records, 5000);
+    assert.deepEqual(report.totals, { lost: 0, lostAcrossRestarts: 0, duplicates: 0, outOfOrder: 0 });
+  });
+
+  it('holds at a record the broker refuses, sends it again with back-off, and delivers everything in order once the broker takes it', async () => {
+    // The broker's refusal, not librdkafka's: a topic whose max.message.bytes is below one record
+    // (an admin's setting; librdkafka's own limit is 1 MB). librdkafka reports the failure after
+    // its own retries; before, the record stayed unacknowledged until the gateway restarted, the
+    // spool could not release its segment, and what came after it went ahead.
+    const topic = await createTopic('gridgate-delivery-too-large', 3, { 'max.message.bytes': '200000' });
+    const lines: { level: number; msg: string; retryInMs?: number }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const h = await harness('wal', { log });
+    try {
+      await offer(h, topic, 0, 3000, 5000);
+      // Random bytes in base64: lz4 keeps it above 200 kB.
+      const big = record(topic, 3000);
+      big.value = Buffer.from(JSON.stringify({ ...JSON.parse(big.value.toString()), pad: randomBytes(300_000).toString('base64') }));
+      await h.delivery.offerAll([big]);
+      await until(() => lines.some((l) => l.msg.startsWith('Kafka did not take a spooled record')), 'the refusal logged', 30_000);
+      await offer(h, topic, 3001, 3000, 5000);
+      await new Promise((r) => setTimeout(r, 3000)); // a few retries, at 200 ms doubling to 2 s
+      assert.ok(h.spool.heldRecords() >= 3001, `the records behind it wait in the spool: ${h.spool.heldRecords()}`);
+      alterTopic(topic, { 'max.message.bytes': '2000000' });
+      await settled(h, 60_000);
+      assert.ok((await metricValue(h.registry, 'gridgate_kafka_delivery_failed_total', { reason: 'message_size_too_large' })) >= 2, 'each try counted');
+    } finally {
+      await h.close();
+    }
+    const refused = lines.filter((l) => l.msg.startsWith('Kafka did not take a spooled record'));
+    assert.equal(refused.length, 1, 'one error line for the episode, not one per retry');
+    assert.equal(refused[0]!.level, 50);
+    assert.ok(lines.some((l) => l.msg === 'Kafka took the spooled record it had refused; the drain goes on'));
+    const report = auditTopic(await readTopic({ connection: connectionConfig(kafka), topic, timeoutMs: 60_000 }));
+    assert.equal(report.records, 6001);
     assert.deepEqual(report.totals, { lost: 0, lostAcrossRestarts: 0, duplicates: 0, outOfOrder: 0 });
   });
 

@@ -1,28 +1,33 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Section } from '../../config/schema-helpers.js';
 
-// Reconnect back-off, written once for every source and the Kafka sink: exponential growth capped
-// at maxMs, with "equal jitter" (half fixed, half random) so that many devices reconnecting after a
+// Retry back-off, written once for every source, the Kafka sink (reconnects, and spooled records
+// Kafka refused) and the analytics workers' restarts: exponential growth capped at maxMs, with
+// "equal jitter" (half fixed, half random) so that many devices reconnecting after a
 // substation-wide outage spread out instead of hammering the peer in step, while the delay still
 // grows monotonically in expectation.
 
-export const BackoffSchema = Section(
-  {
-    initialMs: Type.Integer({
-      minimum: 10,
-      maximum: 600_000,
-      default: 500,
-      description: 'First retry delay in milliseconds; each failure multiplies it by 2.',
-    }),
-    maxMs: Type.Integer({
-      minimum: 10,
-      maximum: 3_600_000,
-      default: 30_000,
-      description: 'Upper bound of the retry delay in milliseconds.',
-    }),
-  },
-  { description: 'Retry back-off after a failed connection attempt (exponential with jitter).' },
-);
+/** The back-off's config section; `description` says what is retried where it is not a connection. */
+export const backoffSchema = (description = 'Retry back-off after a failed connection attempt (exponential with jitter).') =>
+  Section(
+    {
+      initialMs: Type.Integer({
+        minimum: 10,
+        maximum: 600_000,
+        default: 500,
+        description: 'First retry delay in milliseconds; each failure multiplies it by 2.',
+      }),
+      maxMs: Type.Integer({
+        minimum: 10,
+        maximum: 3_600_000,
+        default: 30_000,
+        description: 'Upper bound of the retry delay in milliseconds.',
+      }),
+    },
+    { description },
+  );
+
+export const BackoffSchema = backoffSchema();
 
 export type BackoffConfig = Static<typeof BackoffSchema>;
 

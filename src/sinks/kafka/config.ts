@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { SecretString, Section, StringEnum } from '../../config/schema-helpers.js';
 import { RECORD_ENCODINGS } from '../../pipeline/encoding/record-encoding.js';
-import { BackoffSchema } from '../../protocols/shared/backoff.js';
+import { backoffSchema } from '../../protocols/shared/backoff.js';
 
 export const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export const SECURITY_PROTOCOLS = ['plaintext', 'ssl', 'sasl_plaintext', 'sasl_ssl'] as const;
@@ -136,7 +136,7 @@ export const KafkaSchema = Type.Object(
       },
       { additionalProperties: false, default: {}, description: 'Bound of the in-memory producer queue.' },
     ),
-    reconnect: BackoffSchema,
+    reconnect: backoffSchema('Retry back-off after a failed connection attempt, and before a spooled record Kafka did not take is sent again (exponential with jitter).'),
     topics: TopicsSchema,
     missingTopics: StringEnum(['wait', 'create'] as const, {
       default: 'wait',

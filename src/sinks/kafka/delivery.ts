@@ -2,6 +2,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { SpoolEntry } from '../../buffer/entry-codec.js';
 import type { Spool, SpoolRecord } from '../../buffer/spool.js';
 import { GatewayError } from '../../errors.js';
+import { Backoff, type BackoffConfig } from '../../protocols/shared/backoff.js';
 import type { KafkaMetrics } from './metrics.js';
 import type { KafkaProducer } from './producer.js';
 
@@ -22,6 +23,12 @@ import type { KafkaProducer } from './producer.js';
 //        bounded window, acknowledging each spool record on its delivery report. A live record and
 //        its spool copy are never in flight together, so an outage alone causes no duplicate.
 //   DRAINING ──reader caught up, nothing in flight──▶ LIVE
+//   DRAINING ──failed report──▶ held: nothing more is read; once the records in flight have
+//        reported and the back-off has passed, the reader goes back to the first unacknowledged
+//        record and sends it alone; when Kafka takes it, the drain goes on from there, in order.
+//        Kafka refuses for reasons that outlast its own retries (a revoked ACL, a topic's
+//        max.message.bytes): the records wait in the spool, in order, until it takes them, and
+//        no restart is needed.
 //
 // WAL mode skips LIVE: every record is appended and made durable first, then sent from the spool.
 // A producer that fails fatally (produce() throwing -150) is replaced by the caller
@@ -40,6 +47,8 @@ export interface DeliveryOptions {
   liveWindow: number;
   /** Spool records in flight at once while draining. */
   drainWindow: number;
+  /** Back-off before a spooled record Kafka did not take is sent again (kafka.reconnect). */
+  retry: BackoffConfig;
   metrics?: Pick<KafkaMetrics, 'spooled' | 'replayed' | 'deliveryState'>;
   /** librdkafka reported a fatal error (-150): the caller rebuilds the producer (replaceProducer). */
   onFatal?: (err: Error) => void;
@@ -65,6 +74,15 @@ export class Delivery {
   #carry: SpoolRecord[] = [];
   /** A refusal was logged and nothing has gone out since: one line per episode, not one per retry. */
   #refusalLogged = false;
+  /** A drain report failed: nothing more is read until the retry (see the diagram). */
+  #held = false;
+  /** Retrying: one record in flight until Kafka takes one, so nothing passes a refused record. */
+  #probing = false;
+  #retryDue = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  readonly #retry: Backoff;
+  /** The spool id whose failed report began the episode: its success ends it. */
+  #refused: number | undefined;
   /** Bumped with every producer, so reports from a replaced one are told apart. */
   #generation = 0;
   /** WAL mode: durability of the latest append (appends become durable in order). */
@@ -75,6 +93,7 @@ export class Delivery {
 
   constructor(options: DeliveryOptions) {
     this.#o = options;
+    this.#retry = new Backoff(options.retry);
     // Draining first: whatever a previous run left in the spool goes out before anything new, and
     // with an empty spool the first drain round finds nothing and goes live at once.
     this.#state = 'draining';
@@ -109,6 +128,9 @@ export class Delivery {
     this.#generation++;
     this.#drainInFlight = 0;
     this.#carry = [];
+    // The rewind below sends again whatever a held drain was waiting to retry.
+    clearTimeout(this.#retryTimer);
+    this.#held = this.#retryDue = false;
     // What the old producer had not confirmed is read again from the spool.
     if (replacing) this.#o.spool.rewind();
     if (producer) void this.#drain();
@@ -161,6 +183,7 @@ export class Delivery {
   async stop(flush: (timeoutMs: number) => Promise<boolean>, timeoutMs: number): Promise<number> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#retryTimer);
     await this.#draining; // a drain round in progress ends before the spool closes
     await flush(timeoutMs);
     const unresolved = [...this.#live.values()].filter((r) => r.spoolId === undefined).length;
@@ -230,8 +253,8 @@ export class Delivery {
   }
 
   async #drainRound(): Promise<void> {
-    while (!this.#stopped && this.#state === 'draining' && this.#producer && this.#drainInFlight < this.#o.drainWindow) {
-      const want = this.#o.drainWindow - this.#drainInFlight;
+    while (!this.#stopped && this.#state === 'draining' && !this.#held && this.#producer && this.#drainInFlight < this.#window) {
+      const want = this.#window - this.#drainInFlight;
       const records = this.#carry.length > 0 ? this.#carry.splice(0) : await this.#o.spool.read(want, { durableOnly: this.#o.mode === 'wal' });
       if (records.length === 0) {
         // Caught up only when nothing is unread at all: appended records may still be on their
@@ -244,6 +267,10 @@ export class Delivery {
       }
       if (!this.#send(records)) return;
     }
+  }
+
+  get #window(): number {
+    return this.#probing ? 1 : this.#o.drainWindow;
   }
 
   /** Produce spool records in order; false when the producer refused one (the rest are carried). */
@@ -284,15 +311,57 @@ export class Delivery {
   }
 
   #onDrainReport(generation: number, spoolId: number, err: Error | null): void {
-    if (!err) this.#o.spool.ack(spoolId); // in Kafka, whichever producer took it there
+    if (!err) {
+      this.#o.spool.ack(spoolId); // in Kafka, whichever producer took it there
+      if (spoolId === this.#refused) {
+        this.#o.log.info({ spoolId, retries: this.#retry.attempts }, 'Kafka took the spooled record it had refused; the drain goes on');
+        this.#refused = undefined;
+        this.#retry.reset();
+      }
+    }
     if (generation !== this.#generation) return;
     this.#drainInFlight--;
-    if (err) {
-      // It stays unacknowledged in the spool: sent again once the producer is rebuilt or at restart.
-      this.#o.log.warn({ err: err.message, spoolId }, 'spooled record not delivered; it stays in the spool');
-      return;
+    if (err) this.#hold(err, spoolId);
+    else if (this.#held) this.#maybeRetry();
+    else {
+      this.#probing = false;
+      if (this.#drainInFlight < this.#o.drainWindow / 2) void this.#drain();
     }
-    if (this.#drainInFlight < this.#o.drainWindow / 2) void this.#drain();
+  }
+
+  /**
+   * Kafka did not take a spooled record (it stays unacknowledged): read nothing more, and after the
+   * back-off send again from the first unacknowledged record. Logged once per episode; each
+   * failure is counted by the producer (gridgate_kafka_delivery_failed_total).
+   */
+  #hold(err: Error, spoolId: number): void {
+    if (this.#held) return;
+    this.#held = true;
+    const first = this.#refused === undefined;
+    this.#refused ??= spoolId;
+    const retryInMs = this.#retry.next();
+    if (first) {
+      this.#o.log.error(
+        { err: err.message, spoolId, retryInMs },
+        'Kafka did not take a spooled record: the drain holds there and sends it again after a back-off; the records behind it wait, in order',
+      );
+    }
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#retryDue = true;
+      this.#maybeRetry();
+    }, retryInMs);
+    this.#retryTimer.unref();
+  }
+
+  /** The retry, once it is due and nothing is in flight (a record in flight sent twice would be a duplicate). */
+  #maybeRetry(): void {
+    if (!this.#retryDue || this.#drainInFlight > 0 || this.#stopped) return;
+    this.#retryDue = this.#held = false;
+    this.#probing = true;
+    this.#carry = [];
+    this.#o.spool.rewind();
+    void this.#drain();
   }
 
   #enter(state: State): void {

@@ -77,6 +77,7 @@ export class KafkaSink implements Component {
         stallMs: d.stallMs,
         liveWindow: d.liveWindow,
         drainWindow: d.drainWindow,
+        retry: this.#config.reconnect,
         metrics: this.#metrics,
         onFatal: () => void this.#rebuildProducer(),
       });
