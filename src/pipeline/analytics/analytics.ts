@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../../observability/logger.js';
+import { Backoff } from '../../protocols/shared/backoff.js';
 import { nowUs, type SourceRecord } from '../record.js';
 import { Affinity } from './affinity.js';
 import { resolvePairs, type ResolvedPair } from './angle-pair.js';
@@ -30,7 +31,7 @@ import { NO_PHASORS } from './scada-extract.js';
 // The analytics must never stop the raw records. A worker whose thread cannot load, dies outside a
 // batch, or does not answer a batch within its deadline is down: its pool is destroyed, its
 // samples are dropped (counted) instead of queued, so a down shard is never full, and a new pool is
-// started after 1 s, 2 s, 4 s … (at most 60 s) until one answers a batch. Its streams start over.
+// started after a back-off from 1 s doubling to 60 s until one answers a batch. Its streams start over.
 
 export interface AnalyticsOptions {
   config: AnalyticsConfig;
@@ -57,8 +58,8 @@ interface Shard {
   pool: Piscina | undefined;
   /** The worker failed and is being replaced: its samples are dropped, never waited for. */
   down: boolean;
-  /** Restarts since a batch last succeeded: the next one waits 2^restarts s, at most 60 s. */
-  restarts: number;
+  /** Restarts since a batch last succeeded, and the wait before the next. */
+  readonly restarts: Backoff;
   restartTimer: NodeJS.Timeout | undefined;
   /** A batch is in the worker. */
   busy: boolean;
@@ -87,8 +88,7 @@ interface StreamSlot {
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
 
-const RESTART_DELAY_MS = 1_000;
-const MAX_RESTART_DELAY_MS = 60_000;
+const RESTART = { initialMs: 1_000, maxMs: 60_000 };
 
 /**
  * How long a worker may take to answer a batch before it is taken for hung: a minute plus 1 ms per
@@ -136,7 +136,7 @@ export class Analytics {
     this.#affinity = new Affinity(threads, this.#pairs);
     this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config, this.#pairs, options.encoding) : undefined;
     for (let i = 0; i < threads; i++) {
-      this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, down: false, restarts: 0, restartTimer: undefined, busy: false, due: false, streams: 0, fullSinceUs: undefined });
+      this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, down: false, restarts: new Backoff(RESTART), restartTimer: undefined, busy: false, due: false, streams: 0, fullSinceUs: undefined });
     }
     const registers = [options.registry];
     this.#m = {
@@ -242,10 +242,9 @@ export class Analytics {
     shard.fullSinceUs = undefined;
     // Destroying also fails the batch in it, or queued in it: nothing waits on a dead pool (stop).
     pool.destroy().catch(() => {});
-    const delayMs = Math.min(MAX_RESTART_DELAY_MS, RESTART_DELAY_MS * 2 ** shard.restarts);
-    shard.restarts++;
+    const delayMs = shard.restarts.next();
     this.#o.log.error(
-      { err: err.message, worker: shard.index, restartInMs: this.#stopped ? undefined : delayMs, restarts: shard.restarts },
+      { err: err.message, worker: shard.index, restartInMs: this.#stopped ? undefined : delayMs, restarts: shard.restarts.attempts },
       'an analytics worker is down; its samples are dropped until a new one answers (raw records flow on)',
     );
     this.#checkRoom();
@@ -339,8 +338,8 @@ export class Analytics {
     const deadline = pool ? setTimeout(hung, ms) : undefined;
     const done = this.#run(shard, batch).then(
       (result) => {
-        if (shard.restarts > 0) this.#o.log.info({ worker: shard.index, restarts: shard.restarts }, 'an analytics worker is back');
-        shard.restarts = 0;
+        if (shard.restarts.attempts > 0) this.#o.log.info({ worker: shard.index, restarts: shard.restarts.attempts }, 'an analytics worker is back');
+        shard.restarts.reset();
         this.#accept(shard, result);
       },
       (err: Error) => {
