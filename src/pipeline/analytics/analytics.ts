@@ -126,6 +126,8 @@ export class Analytics {
     unusable: Counter;
     dropped: Counter;
     restarts: Counter<'worker'>;
+    heapUsed: Gauge<'worker'>;
+    heapTotal: Gauge<'worker'>;
   };
 
   constructor(options: AnalyticsOptions) {
@@ -179,6 +181,18 @@ export class Analytics {
       restarts: new Counter({
         name: 'gridgate_analytics_worker_restarts_total',
         help: 'Analytics workers replaced after their thread could not load, died, or did not answer a batch in time.',
+        labelNames: ['worker'],
+        registers,
+      }),
+      heapUsed: new Gauge({
+        name: 'gridgate_analytics_worker_heap_size_used_bytes',
+        help: "Each analytics worker thread's V8 heap in use after its last batch (the nodejs_heap_* metrics are the main thread's only).",
+        labelNames: ['worker'],
+        registers,
+      }),
+      heapTotal: new Gauge({
+        name: 'gridgate_analytics_worker_heap_size_total_bytes',
+        help: "Each analytics worker thread's V8 heap size after its last batch.",
         labelNames: ['worker'],
         registers,
       }),
@@ -375,7 +389,12 @@ export class Analytics {
     this.#m.channelSamples.inc(result.channelSamples);
     this.#m.late.inc(result.lateSamples);
     this.#m.unusable.inc(result.unusableRows);
-    this.#m.busy.inc({ worker: String(shard.index) }, result.busyUs / 1e6);
+    const worker = String(shard.index);
+    this.#m.busy.inc({ worker }, result.busyUs / 1e6);
+    if (result.heap) {
+      this.#m.heapUsed.set({ worker }, result.heap.usedBytes);
+      this.#m.heapTotal.set({ worker }, result.heap.totalBytes);
+    }
     if (result.outputs.length === 0) return;
     const now = nowUs();
     const bySource = new Map<string, SourceRecord[]>();

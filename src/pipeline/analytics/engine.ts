@@ -33,6 +33,8 @@ export interface AnalyticsResult {
   unusableRows: number;
   /** Wall-clock time spent on this batch in the worker, µs. */
   busyUs: number;
+  /** The worker thread's V8 heap after the batch (worker.ts; absent on the main thread). */
+  heap?: { usedBytes: number; totalBytes: number };
 }
 
 /** The event-time settings of one stream, from the site config and the stream's reporting period. */

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { workerData } from 'node:worker_threads';
 import type { ResolvedPair } from './angle-pair.js';
 import type { RecordEncoding } from '../encoding/record-encoding.js';
@@ -12,5 +13,9 @@ const { config, pairs, encoding } = workerData as { config: AnalyticsConfig; pai
 const engine = new AnalyticsEngine(config, pairs, encoding);
 
 export default function run(batch: AnalyticsBatch): AnalyticsResult {
-  return engine.process(batch);
+  const result = engine.process(batch);
+  // Each thread has a heap of its own, which the main thread's nodejs_heap_* metrics do not see.
+  const heap = getHeapStatistics();
+  result.heap = { usedBytes: heap.used_heap_size, totalBytes: heap.total_heap_size };
+  return result;
 }

@@ -69,6 +69,9 @@ describe('analytics in worker threads', () => {
     assert.ok(workers.delivered.some(({ record }) => record.kind === 'anomaly' && (record.encodedBody as string | undefined)?.includes('voltage-sag')));
     const samples = await workers.registry.getSingleMetricAsString('gridgate_analytics_samples_total');
     assert.match(samples, new RegExp(`gridgate_analytics_samples_total ${records.length}\\b`));
+    // Each worker thread reports its own heap.
+    const heap = await workers.registry.getSingleMetricAsString('gridgate_analytics_worker_heap_size_used_bytes');
+    for (const worker of ['0', '1']) assert.match(heap, new RegExp(`\\{worker="${worker}"\\} [1-9]\\d{6,}`), heap);
   });
 
   it('skips samples for the analytics, counted, when a worker is behind and whenFull is skip-analytics', async () => {
