@@ -197,14 +197,17 @@ export class Pipeline implements Component {
       }
       sequencer.prepare(counters);
       const entries: SpoolEntry[] = [];
+      const kinds = new Map<RecordKind, number>();
       for (let i = this.#head, j = 0; i < end; i++, j++) {
         const { source, record } = this.#queue[i]!;
         const counter = counters[j]!;
         let seq = sequencer.tryAssign(counter);
         if (seq < 0) seq = await sequencer.assign(counter);
         entries.push(this.#encode(source, keys[j]!, seq, sequencer.epoch, record));
-        this.#records.inc({ kind: record.kind });
+        kinds.set(record.kind, (kinds.get(record.kind) ?? 0) + 1);
       }
+      // Counted per batch: a labelled prom-client call per record showed in profiles.
+      for (const [kind, n] of kinds) this.#records.inc({ kind }, n);
       this.#head = end;
       try {
         await this.#o.offer(entries);

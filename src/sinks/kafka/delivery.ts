@@ -282,13 +282,14 @@ export class Delivery {
         producer.produce(toOutgoing(r.entry), (err) => this.#onDrainReport(generation, r.id, err));
       } catch (err) {
         this.#carry = records.slice(i);
+        this.#o.metrics?.replayed.inc(i);
         this.#onRefused(err as GatewayError);
         return false;
       }
       this.#refusalLogged = false;
       this.#drainInFlight++;
-      this.#o.metrics?.replayed.inc();
     }
+    this.#o.metrics?.replayed.inc(records.length);
     return true;
   }
 

@@ -94,6 +94,8 @@ export class KafkaProducer {
     this.#producer = producer;
     this.#metrics.connectAttempts.inc({ result: 'ok' });
     this.#metrics.connected.set(1);
+    // gridgate_kafka_in_flight reads the producer in use: the one connected last (a rebuilt one).
+    this.#metrics.tally.inFlight = () => this.#pending.size;
   }
 
   /**
@@ -115,8 +117,7 @@ export class KafkaProducer {
       this.#metrics.failed.inc({ reason: `produce_${code}` });
       throw new GatewayError('GW_ERR_KAFKA_PRODUCE', `librdkafka refused the record (code ${code}): ${(err as Error).message}`, { cause: err });
     }
-    this.#metrics.produced.inc();
-    this.#metrics.inFlight.set(this.#pending.size);
+    this.#metrics.tally.produced++;
   }
 
   /**
@@ -188,14 +189,13 @@ export class KafkaProducer {
     const pending = this.#pending.get(opaque);
     if (!pending) return;
     this.#pending.delete(opaque);
-    this.#metrics.inFlight.set(this.#pending.size);
     if (err) {
       // node-rdkafka passes delivery errors with code -1 and a lower-cased message only.
       this.#metrics.failed.inc({ reason: err.message.replace(/[^a-z0-9]+/gi, '_').toLowerCase() });
       pending.callback(new GatewayError('GW_ERR_KAFKA_DELIVERY', `Kafka did not take the record: ${err.message}`, { cause: err }));
       return;
     }
-    this.#metrics.acknowledged.inc();
+    this.#metrics.tally.acknowledged++;
     this.#metrics.ackLatency.observe((performance.now() - pending.sentAt) / 1000);
     pending.callback(null, { topic: report.topic, partition: report.partition, offset: report.offset });
   }
