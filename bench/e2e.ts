@@ -96,6 +96,8 @@ interface Run {
   rssEndMiB: number;
   /** The main thread's V8 heap and memory outside it (Buffers, librdkafka's is not counted), at the end. */
   heapTotalMiB: number;
+  /** The analytics worker threads' V8 heaps, summed, at the end (absent in results from before they were reported). */
+  workerHeapTotalMiB?: number;
   externalMiB: number;
   recordsExpected: number;
   recordsAcknowledged: number;
@@ -115,13 +117,13 @@ for (const encoding of encodings) {
 const targets = { cpuShareAt100: 0.25, p99MsAt100: 10, rssMiB: 250, lossAt1000: 0 };
 const ms = (v: number | undefined): string => (v === undefined || v === null ? '—' : fmt(v, 2));
 const table = [
-  '| PMUs × 60 frames/s | analytics | encoding | PMU records/s acknowledged (expected) | frame sent → Kafka ack p50 / p99 / p999 / max | of it, sent → read by the gateway p50 / p99 | frame time stamp → ack p50 / p99 (simulator lateness p99) | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (main V8 heap, external) | lost |',
+  '| PMUs × 60 frames/s | analytics | encoding | PMU records/s acknowledged (expected) | frame sent → Kafka ack p50 / p99 / p999 / max | of it, sent → read by the gateway p50 / p99 | frame time stamp → ack p50 / p99 (simulator lateness p99) | reference: C producer, same rate and size, p50 / p99 / p999 | p99 ÷ reference | gateway CPU, all threads / main thread (simulators, broker) | gateway RSS max (V8 heaps: main, analytics workers; external) | lost |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...runs.map((r) =>
     `| ${fmt(r.pmus)} | ${r.analytics} | ${r.encoding} (${fmt(r.meanValueBytes)} B) | ${fmt(r.recordsAcknowledged / seconds)} (${fmt(r.recordsExpected / seconds)}) | ${ms(r.latencyMs.p50)} / ${ms(r.latencyMs.p99)} / ${ms(r.latencyMs.p999)} / ${ms(r.latencyMs.max)} ms | ${ms(r.arrivalMs.p50)} / ${ms(r.arrivalMs.p99)} ms | ` +
       `${ms(r.fromStampMs.p50)} / ${ms(r.fromStampMs.p99)} ms (${ms(r.simulatorLatenessMs.p99)} ms) | ` +
       `${r.reference ? `${ms(r.reference.latencyMs.p50)} / ${ms(r.reference.latencyMs.p99)} / ${ms(r.reference.latencyMs.p999)} ms` : 'not built'} | ${r.reference ? fmt(r.latencyMs.p99 / r.reference.latencyMs.p99, 2) : '—'} | ` +
-      `${fmt(100 * r.cpuShare, 1)} / ${fmt(100 * r.cpuMainThreadShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %, ${r.brokerCpuShare === undefined ? '?' : fmt(100 * r.brokerCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB (${fmt(r.heapTotalMiB)}, ${fmt(r.externalMiB)}) | ${fmt(r.lost)} |`,
+      `${fmt(100 * r.cpuShare, 1)} / ${fmt(100 * r.cpuMainThreadShare, 1)} % of a core (${fmt(100 * r.simulatorsCpuShare, 1)} %, ${r.brokerCpuShare === undefined ? '?' : fmt(100 * r.brokerCpuShare, 1)} %) | ${fmt(r.rssMaxMiB)} MiB (${fmt(r.heapTotalMiB)}, ${r.workerHeapTotalMiB === undefined ? '?' : fmt(r.workerHeapTotalMiB)}; ${fmt(r.externalMiB)}) | ${fmt(r.lost)} |`,
   ),
 ];
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? 'not run' : ok ? '**met**' : '**not met**');
@@ -233,6 +235,7 @@ async function measure(pmus: number, analytics: Run['analytics'], encoding: Reco
       rssMaxMiB: Math.max(...samples.map((s) => s.rssBytes)) / 2 ** 20,
       rssEndMiB: g1.rssBytes / 2 ** 20,
       heapTotalMiB: m1.sum('nodejs_heap_size_total_bytes') / 2 ** 20,
+      workerHeapTotalMiB: m1.sum('gridgate_analytics_worker_heap_size_total_bytes') / 2 ** 20,
       externalMiB: m1.sum('nodejs_external_memory_bytes') / 2 ** 20,
       recordsExpected: perStream * STREAMS * RATE * seconds,
       recordsAcknowledged: probe.count,
@@ -257,7 +260,7 @@ async function watchLine(url: string, s: ProcSample | undefined): Promise<string
   if (!m) return 'no metrics';
   const mib = (name: string): string => `${fmt(m.sum(name) / 2 ** 20)} MiB`;
   const state = [...m.byLabel('gridgate_kafka_delivery_state', 'state')].find(([, v]) => v === 1)?.[0];
-  return `rss ${s ? fmt(s.rssBytes / 2 ** 20) : '?'} MiB heap ${mib('nodejs_heap_size_used_bytes')} external ${mib('nodejs_external_memory_bytes')} · pipeline queued ${fmt(m.sum('gridgate_pipeline_queued_records'))} · analytics queued ${fmt(m.sum('gridgate_analytics_queued_samples'))} · in flight ${fmt(m.sum('gridgate_kafka_in_flight'))} · spool ${fmt(m.sum('gridgate_spool_records'))} (${state}) · acked ${fmt(m.sum('gridgate_kafka_acknowledged_total'))}`;
+  return `rss ${s ? fmt(s.rssBytes / 2 ** 20) : '?'} MiB heap ${mib('nodejs_heap_size_used_bytes')} workers' heaps ${mib('gridgate_analytics_worker_heap_size_used_bytes')} external ${mib('nodejs_external_memory_bytes')} · pipeline queued ${fmt(m.sum('gridgate_pipeline_queued_records'))} · analytics queued ${fmt(m.sum('gridgate_analytics_queued_samples'))} · in flight ${fmt(m.sum('gridgate_kafka_in_flight'))} · spool ${fmt(m.sum('gridgate_spool_records'))} (${state}) · acked ${fmt(m.sum('gridgate_kafka_acknowledged_total'))}`;
 }
 
 function delta(a: Scrape, b: Scrape, name: string): number {
