@@ -27,6 +27,8 @@ import { NO_PHASORS } from './scada-extract.js';
 // in the one thread that holds its window state (stream affinity). A shard with maxQueuedSamples
 // waiting is full: whenFull pause-sources makes the pipeline refuse (sources pause),
 // skip-analytics drops the shard's samples for the analytics only (counted; raw records flow on).
+// A backlog goes to the worker in batches of at most MAX_BATCH_ROWS, back to back, so that
+// neither the worker's heap nor its answer grows with the backlog (maxQueuedSamples).
 //
 // The analytics must never stop the raw records. A worker whose thread cannot load, dies outside a
 // batch, or does not answer a batch within its deadline is down: its pool is destroyed, its
@@ -55,6 +57,9 @@ export interface AnalyticsOptions {
 interface Shard {
   readonly index: number;
   readonly builder: BatchBuilder;
+  /** Batches the builder filled to MAX_BATCH_ROWS while the worker was busy, oldest first. */
+  sealed: AnalyticsBatch[];
+  sealedRows: number;
   pool: Piscina | undefined;
   /** The worker failed and is being replaced: its samples are dropped, never waited for. */
   down: boolean;
@@ -89,6 +94,13 @@ const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url);
 
 const RESTART = { initialMs: 1_000, maxMs: 60_000 };
+
+/**
+ * Rows in one batch at most. At 1,000 PMUs a 50 ms batch holds 3,000; a worker that fell behind
+ * by maxQueuedSamples (100,000) got them in one batch, and its heap reached 587 MiB on the answer
+ * (bench/e2e --watch).
+ */
+export const MAX_BATCH_ROWS = 10_000;
 
 /**
  * How long a worker may take to answer a batch before it is taken for hung: a minute plus 1 ms per
@@ -138,7 +150,7 @@ export class Analytics {
     this.#affinity = new Affinity(threads, this.#pairs);
     this.#local = config.mode === 'main-thread' ? new AnalyticsEngine(config, this.#pairs, options.encoding) : undefined;
     for (let i = 0; i < threads; i++) {
-      this.#shards.push({ index: i, builder: new BatchBuilder(), pool: undefined, down: false, restarts: new Backoff(RESTART), restartTimer: undefined, busy: false, due: false, streams: 0, fullSinceUs: undefined });
+      this.#shards.push({ index: i, builder: new BatchBuilder(), sealed: [], sealedRows: 0, pool: undefined, down: false, restarts: new Backoff(RESTART), restartTimer: undefined, busy: false, due: false, streams: 0, fullSinceUs: undefined });
     }
     const registers = [options.registry];
     this.#m = {
@@ -207,7 +219,7 @@ export class Analytics {
       name: 'gridgate_analytics_queued_samples',
       help: 'Samples waiting for their worker (it is busy with the previous batch).',
       registers,
-      collect: () => queued.set(this.#shards.reduce((n, s) => n + s.builder.rowCount, 0)),
+      collect: () => queued.set(this.#shards.reduce((n, s) => n + queuedRows(s), 0)),
     });
   }
 
@@ -252,7 +264,10 @@ export class Analytics {
     shard.pool = undefined;
     shard.down = true;
     shard.due = false;
-    this.#dropped += shard.builder.take(0).rowCount;
+    this.#dropped += queuedRows(shard);
+    shard.builder.take(0);
+    shard.sealed = [];
+    shard.sealedRows = 0;
     shard.fullSinceUs = undefined;
     // Destroying also fails the batch in it, or queued in it: nothing waits on a dead pool (stop).
     pool.destroy().catch(() => {});
@@ -310,14 +325,20 @@ export class Analytics {
       return;
     }
     const max = this.#o.config.maxQueuedSamples;
-    if (this.#o.config.whenFull === 'skip-analytics' && shard.builder.rowCount >= max) {
+    if (this.#o.config.whenFull === 'skip-analytics' && queuedRows(shard) >= max) {
       this.#skipped++;
       return;
     }
     const at = shard.builder.row(s.slot, record.eventTimeUs, record.ingestTimeUs, record.quality, s.values);
     extractor.values(record, shard.builder.buffer, at);
     this.#samples++;
-    if (shard.builder.rowCount === max) shard.fullSinceUs = record.ingestTimeUs;
+    if (shard.fullSinceUs === undefined && queuedRows(shard) >= max) shard.fullSinceUs = record.ingestTimeUs;
+    if (shard.builder.rowCount >= MAX_BATCH_ROWS) {
+      // Its clock: now, or the time the shard filled (see #send).
+      const batch = shard.builder.take(shard.fullSinceUs ?? nowUs());
+      shard.sealed.push(batch);
+      shard.sealedRows += batch.rowCount;
+    }
   }
 
   /**
@@ -342,9 +363,12 @@ export class Analytics {
     // up. Its next batch therefore reads the time it filled, not the wall clock: otherwise a worker
     // busy longer than idleTimeoutMs made every stream of the shard idle at once (a stale flag
     // each), and the samples that followed late (48,500 late-sample records in 30 s at 1,000 PMUs).
-    const batch = shard.builder.take(shard.fullSinceUs ?? nowUs());
-    shard.fullSinceUs = undefined;
-    if (flush) batch.flush = true;
+    const sealed = shard.sealed.shift();
+    if (sealed) shard.sealedRows -= sealed.rowCount;
+    const batch = sealed ?? shard.builder.take(shard.fullSinceUs ?? nowUs());
+    if (!sealed) shard.fullSinceUs = undefined;
+    // Only the last batch of a stop fires every open window (stop() sends the sealed ones first).
+    if (flush && !sealed) batch.flush = true;
     shard.busy = true;
     const pool = shard.pool;
     const ms = this.#o.batchDeadlineMs ?? batchDeadlineMs(batch.rowCount);
@@ -363,15 +387,21 @@ export class Analytics {
         this.#m.failures.inc();
         if (shard.down) return;
         this.#o.log.error({ err: err.message, worker: shard.index }, 'an analytics worker failed on a batch; its window state restarts');
-        for (const s of this.#streamsOf(shard)) shard.builder.describe(s.descriptor);
+        // The worker hears of its streams again before any further row: in the next batch to go.
+        const next = shard.sealed[0];
+        for (const s of this.#streamsOf(shard)) {
+          if (next) next.describe.unshift(s.descriptor);
+          else shard.builder.describe(s.descriptor);
+        }
       },
     );
     const tracked = done.finally(() => {
       clearTimeout(deadline);
       shard.busy = false;
       this.#pending.delete(tracked);
-      // A tick missed while the worker was busy: what waited goes now, not a whole tick later.
-      if (shard.due && !this.#stopped && !shard.down) {
+      // A tick missed while the worker was busy, or a backlog: what waited goes now, not a whole
+      // tick later.
+      if ((shard.due || shard.sealed.length > 0) && !this.#stopped && !shard.down) {
         shard.due = false;
         this.#send(shard, false);
       }
@@ -410,7 +440,7 @@ export class Analytics {
 
   #checkRoom(): void {
     if (this.#o.config.whenFull !== 'pause-sources') return;
-    const full = this.#shards.some((s) => !s.down && s.builder.rowCount >= this.#o.config.maxQueuedSamples);
+    const full = this.#shards.some((s) => !s.down && queuedRows(s) >= this.#o.config.maxQueuedSamples);
     if (this.#full && !full) {
       this.#full = false;
       this.#o.onRoom();
@@ -430,7 +460,14 @@ export class Analytics {
     for (const shard of this.#shards) clearTimeout(shard.restartTimer);
     await this.settled();
     this.#publishCounts();
-    for (const shard of this.#shards) if (shard.streams > 0 && !shard.down) this.#send(shard, true);
+    for (const shard of this.#shards) {
+      if (shard.streams === 0) continue;
+      while (!shard.down && shard.sealed.length > 0) {
+        this.#send(shard, false);
+        await this.settled();
+      }
+      if (!shard.down) this.#send(shard, true);
+    }
     await this.settled();
     await Promise.all(this.#shards.map((s) => s.pool?.destroy()));
   }
@@ -442,6 +479,11 @@ export class Analytics {
     this.#m.dropped.inc(this.#dropped);
     this.#samples = this.#skipped = this.#dropped = 0;
   }
+}
+
+/** Samples waiting for the shard's worker: sealed batches and the one being built. */
+function queuedRows(shard: Shard): number {
+  return shard.sealedRows + shard.builder.rowCount;
 }
 
 function toRecord(o: AnalyticsOutput): SourceRecord {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { Analytics, type AnalyticsOptions } from '../../../../src/pipeline/analytics/analytics.js';
+import { Analytics, MAX_BATCH_ROWS, type AnalyticsOptions } from '../../../../src/pipeline/analytics/analytics.js';
 import type { AnalyticsConfig } from '../../../../src/pipeline/analytics/config.js';
 import { nowUs, type SourceRecord } from '../../../../src/pipeline/record.js';
 import { analyticsConfig, sourceAnalytics } from '../../../helpers/analytics.js';
@@ -113,6 +113,27 @@ describe('analytics in worker threads', () => {
     assert.match(late, /gridgate_analytics_late_samples_total 0\b/);
     const stale = h.delivered.filter(({ record }) => record.kind === 'anomaly' && String(record.encodedBody).includes('stale'));
     assert.deepEqual(stale.map(({ record }) => record.stream), [], 'no stale flag');
+  });
+
+  it('sends a backlog in batches of at most MAX_BATCH_ROWS, in order, with the same result as the main thread', async () => {
+    // 36,000 frames at once, as after a long GC pause or a stalled worker: four batches of 10,000
+    // and one of 6,000, back to back. The fixture fails any bigger batch.
+    const burst = live(simulatedRecords({ seconds: 60, pmus: 10 }));
+    process.env.GRIDGATE_TEST_WORKER = `max-rows:${MAX_BATCH_ROWS}`;
+    const FAULTY = new URL('../../../fixtures/analytics-worker-faulty.ts', import.meta.url);
+    const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 20, idleTimeoutMs: 60_000 });
+    const { analytics, h, registry } = harness(config, { workerUrl: FAULTY });
+    try {
+      analytics.start();
+      for (const r of burst) analytics.observe('pmu', r);
+      await analytics.stop();
+    } finally {
+      delete process.env.GRIDGATE_TEST_WORKER;
+    }
+    assert.match(await registry.getSingleMetricAsString('gridgate_analytics_batch_failures_total'), /gridgate_analytics_batch_failures_total 0\b/);
+    const local = await run(analyticsConfig({ mode: 'main-thread', batchMs: 20, idleTimeoutMs: 60_000 }), burst, burst.length);
+    assert.ok(h.delivered.length > 10 * 500, `feature records: ${h.delivered.length}`);
+    assert.deepEqual(byStream(h.delivered), byStream(local.delivered));
   });
 
   it('reports full with whenFull pause-sources until the worker catches up, then calls onRoom', async () => {
