@@ -8,7 +8,7 @@ import { Analytics } from './analytics/analytics.js';
 import type { AnalyticsConfig, SourceAnalytics } from './analytics/config.js';
 import type { SourceTopics } from './config.js';
 import { CONTENT_TYPE, JSON_ENCODER, recordEncoder, type RecordEncoder, type RecordEncoding } from './encoding/record-encoding.js';
-import type { RecordKind, SourceRecord } from './record.js';
+import { nowUs, type RecordKind, type SourceRecord } from './record.js';
 import { Sequencer } from './sequencer.js';
 
 // The pipeline between the sources and the sink: stamps each record with epoch and per-stream
@@ -165,20 +165,27 @@ export class Pipeline implements Component {
     const analytics = this.#analytics;
     if (analytics) for (const record of records) analytics.observe(source, record);
     this.#enqueue(source, records);
-    if (analytics?.full) this.#paused = true;
+    if (analytics?.full) this.#pause();
     return !this.#paused;
   }
 
   #enqueue(source: string, records: SourceRecord[]): void {
     for (const record of records) this.#queue.push({ source, record });
     this.#pumping ??= this.#pump().finally(() => (this.#pumping = undefined));
-    if (this.#queue.length - this.#head >= HIGH_WATER) this.#paused = true;
+    if (this.#queue.length - this.#head >= HIGH_WATER) this.#pause();
+  }
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#analytics?.sourcesPaused(nowUs());
   }
 
   /** Sources resume once the queue is below its low mark and the analytics have room. */
   #maybeResume(): void {
     if (!this.#paused || this.#queue.length - this.#head > LOW_WATER || this.#analytics?.full) return;
     this.#paused = false;
+    this.#analytics?.sourcesPaused(undefined);
     for (const resume of this.#resumers) resume();
   }
 

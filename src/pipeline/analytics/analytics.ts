@@ -124,6 +124,8 @@ export class Analytics {
   #dropped = 0;
   #timer: NodeJS.Timeout | undefined;
   #full = false;
+  /** Since when the pipeline holds the sources back, while it does (sourcesPaused). */
+  #pausedSinceUs: number | undefined;
   #stopped = false;
   readonly #pending = new Set<Promise<void>>();
   readonly #m: {
@@ -294,6 +296,21 @@ export class Analytics {
     for (const streams of this.#streams.values()) for (const s of streams.values()) if (s.shard === shard.index) yield s;
   }
 
+  /**
+   * The pipeline holds the sources back from `atUs` (its queue is full, or a shard is), or lets
+   * them go again (undefined). Meanwhile batch clocks stop at `atUs`: a stream the gateway itself
+   * is not reading is not idle (see #send).
+   */
+  sourcesPaused(atUs: number | undefined): void {
+    this.#pausedSinceUs = atUs;
+  }
+
+  /** The clock of the shard's next batch: now, unless the shard filled or the sources were paused earlier. */
+  #clock(shard: Shard): number {
+    const held = Math.min(shard.fullSinceUs ?? Infinity, this.#pausedSinceUs ?? Infinity);
+    return held === Infinity ? nowUs() : held;
+  }
+
   /** True when a shard is full and whenFull is pause-sources: the pipeline should push back. */
   get full(): boolean {
     return this.#full;
@@ -334,8 +351,7 @@ export class Analytics {
     this.#samples++;
     if (shard.fullSinceUs === undefined && queuedRows(shard) >= max) shard.fullSinceUs = record.ingestTimeUs;
     if (shard.builder.rowCount >= MAX_BATCH_ROWS) {
-      // Its clock: now, or the time the shard filled (see #send).
-      const batch = shard.builder.take(shard.fullSinceUs ?? nowUs());
+      const batch = shard.builder.take(this.#clock(shard));
       shard.sealed.push(batch);
       shard.sealedRows += batch.rowCount;
     }
@@ -363,9 +379,11 @@ export class Analytics {
     // up. Its next batch therefore reads the time it filled, not the wall clock: otherwise a worker
     // busy longer than idleTimeoutMs made every stream of the shard idle at once (a stale flag
     // each), and the samples that followed late (48,500 late-sample records in 30 s at 1,000 PMUs).
+    // The same holds while the pipeline pauses the sources because its own queue is full (Kafka
+    // or the spool behind): the clock stops when they were paused (sourcesPaused).
     const sealed = shard.sealed.shift();
     if (sealed) shard.sealedRows -= sealed.rowCount;
-    const batch = sealed ?? shard.builder.take(shard.fullSinceUs ?? nowUs());
+    const batch = sealed ?? shard.builder.take(this.#clock(shard));
     if (!sealed) shard.fullSinceUs = undefined;
     // Only the last batch of a stop fires every open window (stop() sends the sealed ones first).
     if (flush && !sealed) batch.flush = true;

@@ -136,6 +136,34 @@ describe('analytics in worker threads', () => {
     assert.deepEqual(byStream(h.delivered), byStream(local.delivered));
   });
 
+  it('does not call streams idle for the time the pipeline held the sources back (its queue full)', async () => {
+    // Ten PMUs read live for 1 s; then the pipeline pauses the sources for 1.5 s (Kafka or the spool
+    // behind it), four times the idle timeout; then the frames that waited in the sockets are read,
+    // late by the pause. The silence is the gateway's own: no stale flag, no late sample.
+    const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 20, idleTimeoutMs: 250 });
+    const frames = live(simulatedRecords({ seconds: 30, pmus: 10 }));
+    const { analytics, h } = harness(config);
+    analytics.start();
+    const t0 = nowUs();
+    // Frame i is read at t0 + its offset in the run, plus `lateUs` once the sources were held.
+    const read = async (from: number, to: number, lateUs: number): Promise<void> => {
+      for (let i = from; i < to; i += 10) {
+        for (const r of frames.slice(i, i + 10)) analytics.observe('pmu', { ...r, ingestTimeUs: r.eventTimeUs - frames[0]!.eventTimeUs + t0 + lateUs });
+        await new Promise((resolve) => setTimeout(resolve, (1000 * 10) / 600));
+      }
+    };
+    await read(0, 600, 0);
+    analytics.sourcesPaused(nowUs());
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    analytics.sourcesPaused(undefined);
+    await read(600, 1800, 1_500_000);
+    await analytics.stop();
+    const late = await h.registry.getSingleMetricAsString('gridgate_analytics_late_samples_total');
+    assert.match(late, /gridgate_analytics_late_samples_total 0\b/);
+    const stale = h.delivered.filter(({ record }) => record.kind === 'anomaly' && String(record.encodedBody).includes('stale'));
+    assert.deepEqual(stale.map(({ record }) => record.stream), [], 'no stale flag');
+  });
+
   it('reports full with whenFull pause-sources until the worker catches up, then calls onRoom', async () => {
     const config = analyticsConfig({ mode: 'workers', workers: 1, batchMs: 5, maxQueuedSamples: 100 });
     const many = live(simulatedRecords({ seconds: 120, pmus: 10 }));
