@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 // The Kafka sink's Prometheus metrics. What changes with every record (produced, acknowledged, in
 // flight) is counted in plain numbers (tally) and folded into its metric when the metric is read
-// (collect): on the hot path a number's increment, not a prom-client call, three times per record.
+// (collect): on the hot path a number's increment, not a prom-client call, four times per record.
 
 export interface KafkaMetrics {
   produced: Counter;
