@@ -116,7 +116,7 @@ describe('analytics in worker threads', () => {
   });
 
   it('sends a backlog in batches of at most MAX_BATCH_ROWS, in order, with the same result as the main thread', async () => {
-    // 36,000 frames at once, as after a long GC pause or a stalled worker: four batches of 10,000
+    // 36,000 frames at once, as after a long GC pause or a stalled worker: three batches of 10,000
     // and one of 6,000, back to back. The fixture fails any bigger batch.
     const burst = live(simulatedRecords({ seconds: 60, pmus: 10 }));
     process.env.GRIDGATE_TEST_WORKER = `max-rows:${MAX_BATCH_ROWS}`;
