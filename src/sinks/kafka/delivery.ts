@@ -78,7 +78,7 @@ export class Delivery {
   #held = false;
   /** Retrying: one record in flight until Kafka takes one, so nothing passes a refused record. */
   #probing = false;
-  #retryDue = false;
+  /** The back-off of a held drain; held with no timer left means the retry is due. */
   #retryTimer: NodeJS.Timeout | undefined;
   readonly #retry: Backoff;
   /** The spool id whose failed report began the episode: its success ends it. */
@@ -130,7 +130,8 @@ export class Delivery {
     this.#carry = [];
     // The rewind below sends again whatever a held drain was waiting to retry.
     clearTimeout(this.#retryTimer);
-    this.#held = this.#retryDue = false;
+    this.#retryTimer = undefined;
+    this.#held = false;
     // What the old producer had not confirmed is read again from the spool.
     if (replacing) this.#o.spool.rewind();
     if (producer) void this.#drain();
@@ -349,7 +350,6 @@ export class Delivery {
     }
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      this.#retryDue = true;
       this.#maybeRetry();
     }, retryInMs);
     this.#retryTimer.unref();
@@ -357,8 +357,8 @@ export class Delivery {
 
   /** The retry, once it is due and nothing is in flight (a record in flight sent twice would be a duplicate). */
   #maybeRetry(): void {
-    if (!this.#retryDue || this.#drainInFlight > 0 || this.#stopped) return;
-    this.#retryDue = this.#held = false;
+    if (!this.#held || this.#retryTimer !== undefined || this.#drainInFlight > 0 || this.#stopped) return;
+    this.#held = false;
     this.#probing = true;
     this.#carry = [];
     this.#o.spool.rewind();
