@@ -62,6 +62,12 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
  */
 const seqKey = (key: string, kind: RecordKind): string => (kind === 'pmu-frame' || kind === 'scada-value' || kind === 'dead-letter' ? key : `${key}#${kind}`);
 
+/** A stream's record key (site/source/stream) and its seq counter per record kind. */
+interface StreamKeys {
+  key: string;
+  counters: Partial<Record<RecordKind, string>>;
+}
+
 export interface PipelineOptions {
   site: string;
   stateDir: string;
@@ -97,6 +103,8 @@ export class Pipeline implements Component {
   readonly #fallbackLogged = new Set<RecordKind>();
   readonly #records: Counter<'kind'>;
   readonly #queued: Gauge;
+  /** Per source and stream: as many entries as the sequencer has streams. */
+  readonly #keys = new Map<string, Map<string, StreamKeys>>();
 
   constructor(options: PipelineOptions) {
     this.#o = options;
@@ -198,9 +206,9 @@ export class Pipeline implements Component {
       const counters: string[] = [];
       for (let i = this.#head; i < end; i++) {
         const { source, record } = this.#queue[i]!;
-        const key = `${this.#o.site}/${source}/${record.stream}`;
-        keys.push(key);
-        counters.push(seqKey(key, record.kind));
+        const k = this.#keysOf(source, record.stream);
+        keys.push(k.key);
+        counters.push((k.counters[record.kind] ??= seqKey(k.key, record.kind)));
       }
       sequencer.prepare(counters);
       const entries: SpoolEntry[] = [];
@@ -233,6 +241,15 @@ export class Pipeline implements Component {
     }
     this.#queue.length = 0;
     this.#head = 0;
+  }
+
+  /** The stream's key and seq counters, made once: fresh strings per record cost an allocation and a hash each. */
+  #keysOf(source: string, stream: string): StreamKeys {
+    let ofSource = this.#keys.get(source);
+    if (!ofSource) this.#keys.set(source, (ofSource = new Map()));
+    let keys = ofSource.get(stream);
+    if (!keys) ofSource.set(stream, (keys = { key: `${this.#o.site}/${source}/${stream}`, counters: {} }));
+    return keys;
   }
 
   #encode(source: string, key: string, seq: number, epoch: number, record: SourceRecord): SpoolEntry {
