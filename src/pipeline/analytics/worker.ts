@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { workerData } from 'node:worker_threads';
 import type { ResolvedPair } from './angle-pair.js';
@@ -11,6 +12,21 @@ import { AnalyticsEngine, type AnalyticsBatch, type AnalyticsResult } from './en
 
 const { config, pairs, encoding } = workerData as { config: AnalyticsConfig; pairs: ResolvedPair[]; encoding: RecordEncoding };
 const engine = new AnalyticsEngine(config, pairs, encoding);
+lowerPriority(config.workerNice);
+
+/**
+ * On Linux a thread's nice value is its own (setpriority on the calling thread, PRIO_PROCESS 0):
+ * only this worker is lowered, the main thread and librdkafka's keep the process's. Raising nice
+ * needs no privilege; where it is refused anyway, the worker runs at the process's priority.
+ */
+function lowerPriority(increment: number): void {
+  if (!(increment > 0)) return;
+  try {
+    setPriority(Math.min(19, getPriority() + increment));
+  } catch {
+    // Same priority as the main thread: what the gateway did before workerNice.
+  }
+}
 
 export default function run(batch: AnalyticsBatch): AnalyticsResult {
   const result = engine.process(batch);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
@@ -58,8 +59,36 @@ const byStream = (delivered: { record: SourceRecord }[]) => {
   return m;
 };
 
+/** Nice value of each thread of this process (/proc/self/task/<tid>/stat, field 19). */
+function threadNices(): Map<number, number> {
+  const nices = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    nices.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+  }
+  return nices;
+}
+
 describe('analytics in worker threads', () => {
   const records = live(simulatedRecords({ seconds: 20, pmus: 4, scenario: { events: [{ type: 'voltage', at: 10, pu: 0.85, durationS: 1, pmus: [2] }] } }));
+
+  it('runs its worker threads workerNice below the main thread, which keeps its priority', async () => {
+    const before = threadNices();
+    const mine = before.get(process.pid)!;
+    const { analytics, registry } = harness(analyticsConfig({ mode: 'workers', workers: 2, batchMs: 20, workerNice: 7 }));
+    analytics.start();
+    try {
+      for (const r of records.slice(0, 400)) analytics.observe('pmu', r);
+      // A worker's heap is reported with its first answer: both are loaded then.
+      const answered = async () => (await registry.getSingleMetricAsString('gridgate_analytics_worker_heap_size_used_bytes')).match(/\} [1-9]/g)?.length === 2;
+      await until(answered, 'both workers answered a batch');
+      const lowered = [...threadNices()].filter(([tid, nice]) => !before.has(tid) && nice === Math.min(19, mine + 7));
+      assert.equal(lowered.length, 2, JSON.stringify([...threadNices()]));
+      assert.equal(threadNices().get(process.pid), mine);
+    } finally {
+      await analytics.stop();
+    }
+  });
 
   it('gives per stream exactly what the same engine gives on the main thread', async () => {
     const workers = await run(analyticsConfig({ mode: 'workers', workers: 2, batchMs: 20 }), records);
