@@ -19,7 +19,7 @@ interface Row {
 /** A parsed results file, whatever the benchmark wrote: read with optional chaining, every field may be missing. */
 type Json = any;
 
-const FILES = ['spool', 'kafka', 'c37118', 'pipeline', 'modbus', 'opcua', 'e2e'] as const;
+const FILES = ['spool', 'kafka', 'c37118', 'avro', 'pipeline', 'modbus', 'opcua', 'e2e'] as const;
 type Name = (typeof FILES)[number];
 
 const ok = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -95,6 +95,18 @@ function kafka(j: Json): Row[] {
       met: met(ours10k < 5),
     })),
   ];
+}
+
+function avro(j: Json): Row[] {
+  return row(j?.oursUs, () => ({
+    benchmark: 'avro',
+    what: `encode a whole pmu-frame record (envelope + body, ${n(j?.bytesPerRecord)} B), one core`,
+    ours: `${n(j?.oursUs, 2)} µs per record`,
+    reference: ok(j?.avscUs) ? `avsc, same records: ${fmt(j.avscUs, 2)} µs` : '—',
+    ratio: ratio(j?.oursUs, j?.avscUs),
+    target: '—',
+    met: '—',
+  }));
 }
 
 function c37118(j: Json): Row[] {
@@ -226,7 +238,7 @@ function e2e(j: Json): Row[] {
   });
 }
 
-const BUILD: Record<Name, (j: Json) => Row[]> = { spool, kafka, c37118, pipeline, modbus, opcua, e2e };
+const BUILD: Record<Name, (j: Json) => Row[]> = { spool, kafka, c37118, avro, pipeline, modbus, opcua, e2e };
 
 /** The file's own date (or its modification time) and machine, for the line under the table. */
 async function source(name: Name, j: Json): Promise<string> {

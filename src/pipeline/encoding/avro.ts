@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import type { RecordKind } from '../record.js';
 import { FeatureWindowAvro, type FeatureWindowBody } from './feature-window-avro.js';
+import { PmuFrameAvro, type PmuFrameBody } from './pmu-frame-avro.js';
 import { ENVELOPE_FIELDS, recordSchema, type AvroRecordSchema } from './schemas.js';
 
 // Avro binary (the Avro 1.11 specification's binary encoding, no container file and no
@@ -53,11 +54,14 @@ export function avroRecordType(kind: RecordKind): AvroType {
 
 /**
  * Encodes into one reused scratch buffer and copies each result out: avsc's toBuffer() guesses a
- * size and encodes twice when a record is larger, which PMU and feature records are.
+ * size and encodes twice when a record is larger, which PMU and feature records are. The two kinds
+ * written most, feature-window bodies (in the workers) and whole pmu-frame records (here), have
+ * hand-written writers giving avsc's bytes (bench/avro.ts); every other kind goes through avsc.
  */
 export class AvroWriter {
   #scratch = Buffer.allocUnsafe(16 * 1024);
   readonly #featureWindows = new FeatureWindowAvro();
+  readonly #pmuFrames = new PmuFrameAvro();
 
   /** A body alone (what a worker sends to the main thread): its own exact-size ArrayBuffer, cheap to clone. */
   body(kind: RecordKind, body: object): Uint8Array {
@@ -68,6 +72,7 @@ export class AvroWriter {
 
   /** A whole record: the envelope, then the body given as an object or as its encoded bytes. */
   record(kind: RecordKind, envelope: Envelope, body: object | Uint8Array): Buffer {
+    if (kind === 'pmu-frame' && !(body instanceof Uint8Array)) return this.#pmuFrames.write(envelope, body as PmuFrameBody);
     const at = this.#write(envelopeType, envelope, 0);
     if (body instanceof Uint8Array) {
       const out = Buffer.allocUnsafe(at + body.length);
