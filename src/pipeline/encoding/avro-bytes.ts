@@ -88,6 +88,15 @@ export class AvroBytes {
     this.long(index);
   }
 
+  /** An array as avsc writes it: one block (its count, then the items) and the empty block; an empty array, the empty block alone. */
+  array<T>(items: readonly T[], item: (value: T) => void): void {
+    if (items.length > 0) {
+      this.long(items.length);
+      for (const value of items) item(value);
+    }
+    this.long(0);
+  }
+
   /** Length (zig-zag varint of the UTF-8 byte count) and the bytes. */
   string(s: string): void {
     let encoded = this.#strings.get(s);

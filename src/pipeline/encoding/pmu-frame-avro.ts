@@ -59,7 +59,7 @@ export class PmuFrameAvro {
     out.long(envelope.eventTime);
     out.long(envelope.ingestTime);
     out.symbol(envelope.quality.level, QUALITY_LEVELS);
-    this.#strings(envelope.quality.reasons);
+    out.array(envelope.quality.reasons, this.#string);
     const pmu = body.pmu;
     out.int(pmu.idcode);
     out.string(pmu.station);
@@ -71,47 +71,29 @@ export class PmuFrameAvro {
     out.int(body.timeQuality);
     out.optionalDouble(body.freq);
     out.optionalDouble(body.rocof);
-    // An array is one block (its count and items) and an empty block; an empty array, the empty block alone (avsc's form).
-    const phasors = body.phasors;
-    if (phasors.length > 0) {
-      out.long(phasors.length);
-      for (const p of phasors) {
-        out.string(p.name);
-        out.symbol(p.unit, PHASOR_UNITS);
-        out.optionalDouble(p.magnitude);
-        out.optionalDouble(p.angle);
-        out.optionalDouble(p.re);
-        out.optionalDouble(p.im);
-      }
-    }
-    out.long(0);
-    const analogs = body.analogs;
-    if (analogs.length > 0) {
-      out.long(analogs.length);
-      for (const a of analogs) {
-        out.string(a.name);
-        out.optionalDouble(a.value);
-      }
-    }
-    out.long(0);
-    const digitals = body.digitals;
-    if (digitals.length > 0) {
-      out.long(digitals.length);
-      for (const d of digitals) {
-        out.int(d.word);
-        out.int(d.alarms);
-      }
-    }
-    out.long(0);
+    out.array(body.phasors, this.#phasor);
+    out.array(body.analogs, this.#analog);
+    out.array(body.digitals, this.#digital);
     return out.takeBuffer();
   }
 
-  #strings(values: readonly string[]): void {
+  // Item writers made once, not a closure per record.
+  readonly #string = (value: string): void => this.#out.string(value);
+  readonly #phasor = (p: Phasor): void => {
     const out = this.#out;
-    if (values.length > 0) {
-      out.long(values.length);
-      for (const v of values) out.string(v);
-    }
-    out.long(0);
-  }
+    out.string(p.name);
+    out.symbol(p.unit, PHASOR_UNITS);
+    out.optionalDouble(p.magnitude);
+    out.optionalDouble(p.angle);
+    out.optionalDouble(p.re);
+    out.optionalDouble(p.im);
+  };
+  readonly #analog = (a: { name: string; value: number | null }): void => {
+    this.#out.string(a.name);
+    this.#out.optionalDouble(a.value);
+  };
+  readonly #digital = (d: { word: number; alarms: number }): void => {
+    this.#out.int(d.word);
+    this.#out.int(d.alarms);
+  };
 }
