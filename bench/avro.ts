@@ -3,8 +3,8 @@
 // one, the reference, in the same run:
 // - load: the records the c37118 source builds for 100 PMUs (test/helpers/pmu-records.ts: 6 float
 //   polar phasors and 2 analogs each, as in bench/e2e), with their envelopes, made before timing;
-// - avsc: Type.encode of the whole record into a reused buffer and a copy out (what AvroWriter did
-//   for a pmu-frame record before: one encode per part, then Buffer.from); ours: PmuFrameAvro.write;
+// - avsc: Type.encode of the whole record into a reused buffer and a copy out (AvroWriter did the
+//   same before, in two encodes, envelope then body, into one buffer); ours: PmuFrameAvro.write;
 // - rounds alternate between the two, each over every record; the median round is reported, in
 //   µs per record. Both outputs are compared once, byte for byte, before timing.
 // Not pinned. No target: the figure is what a PMU record's encoding costs the main thread.
@@ -26,7 +26,7 @@ const records = simulatedRecords({ seconds: 2, pmus: PMUS, phasors: 6 }).map((r,
 });
 
 const avsc = avroRecordType('pmu-frame');
-let scratch = Buffer.allocUnsafe(16 * 1024);
+const scratch = Buffer.allocUnsafe(16 * 1024);
 const viaAvsc = (value: object): Buffer => {
   const end = avsc.encode(value, scratch, 0);
   if (end < 0) throw new Error('scratch too small');
