@@ -82,9 +82,10 @@ describe('analytics in worker threads', () => {
       // A worker's heap is reported with its first answer: both are loaded then.
       const answered = async () => (await registry.getSingleMetricAsString('gridgate_analytics_worker_heap_size_used_bytes')).match(/\} [1-9]/g)?.length === 2;
       await until(answered, 'both workers answered a batch');
-      const lowered = [...threadNices()].filter(([tid, nice]) => !before.has(tid) && nice === Math.min(19, mine + 7));
-      assert.equal(lowered.length, 2, JSON.stringify([...threadNices()]));
-      assert.equal(threadNices().get(process.pid), mine);
+      const after = threadNices();
+      const lowered = [...after].filter(([tid, nice]) => !before.has(tid) && nice === Math.min(19, mine + 7));
+      assert.equal(lowered.length, 2, JSON.stringify([...after]));
+      assert.equal(after.get(process.pid), mine);
     } finally {
       await analytics.stop();
     }
